@@ -1,0 +1,71 @@
+"""The command line: parse arguments, call one command, turn ConfiggenError into one line.
+
+Each sub-command lives in `configgen/commands/<name>.py` with `add_arguments(parser)` and
+`run(args) -> int`. Commands listed here without a module are announced but not built yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from configgen import __version__
+from configgen.errors import ConfiggenError
+
+# name -> (one-line help, module under configgen.commands or None when not built yet)
+COMMANDS: dict[str, tuple[str, str | None]] = {
+    "wizard": ("interactive: ask, probe, inspect, write a project profile and the header", None),
+    "probe": ("what a server accepts and sends (HOST[:PORT])", None),
+    "inspect": ("what mbedTLS needs to parse and verify these certificates and keys", None),
+    "generate": ("project profile in, mbedTLS config header out", None),
+    "explain": ("decode an mbedTLS error code or X.509 verify flags, with causes and fixes", None),
+    "diagnose": ("read an mbedTLS debug log and say where and why the handshake failed", None),
+    "review": ("check an existing header against what the target needs", None),
+    "diff": ("what changed between two headers, in words a reviewer can act on", None),
+    "verify": ("compile a header against real mbedTLS sources, optionally handshake", None),
+    "sources": ("provide mbedTLS source trees (Debian source packages or your own copy)", "sources"),
+    "kb": ("regenerate or check the knowledge base extracted from mbedTLS sources", "kb"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="configgen",
+        description="Derive the mbedTLS options a TLS client needs and write the config header.",
+    )
+    parser.add_argument("--version", action="version", version=f"configgen {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help_text, module_name) in COMMANDS.items():
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        if module_name is None:
+            cmd.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+            cmd.set_defaults(run=_not_built(name))
+        else:
+            module = importlib.import_module(f"configgen.commands.{module_name}")
+            module.add_arguments(cmd)
+            cmd.set_defaults(run=module.run)
+    return parser
+
+
+def _not_built(name: str):
+    def run(_args: argparse.Namespace) -> int:
+        raise ConfiggenError(f"'configgen {name}' is not built yet in configgen {__version__}")
+
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except ConfiggenError as error:
+        print(f"configgen: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("configgen: stopped by user", file=sys.stderr)
+        return 130
