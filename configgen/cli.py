@@ -16,9 +16,9 @@ from configgen.errors import ConfiggenError
 # name -> (one-line help, module under configgen.commands or None when not built yet)
 COMMANDS: dict[str, tuple[str, str | None]] = {
     "wizard": ("interactive: ask, probe, inspect, write a project profile and the header", None),
-    "probe": ("what a server accepts and sends (HOST[:PORT])", None),
-    "inspect": ("what mbedTLS needs to parse and verify these certificates and keys", None),
-    "generate": ("project profile in, mbedTLS config header out", None),
+    "probe": ("what a server accepts and sends (HOST[:PORT])", "probe"),
+    "inspect": ("what mbedTLS needs to parse and verify these certificates and keys", "inspect"),
+    "generate": ("project profile in, mbedTLS config header out", "generate"),
     "explain": ("decode an mbedTLS error code or X.509 verify flags, with causes and fixes", None),
     "diagnose": ("read an mbedTLS debug log and say where and why the handshake failed", None),
     "review": ("check an existing header against what the target needs", None),

@@ -16,7 +16,7 @@ import pytest
 from configgen import mbedbuild
 from configgen.kb import closure, cpp, extract
 from configgen.kb.model import from_dict
-from tests.kb_support import preset
+from kb_support import preset
 
 
 @pytest.fixture(scope="module")

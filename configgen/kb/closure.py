@@ -152,6 +152,7 @@ class _Solver:
         return weight, errors, count
 
     def make_true(self, expr: str, current: Options) -> tuple[str, ...] | None:
+        """Options that make `expr` hold (not closed over #errors), or None."""
         return self._solve(_nnf(cpp.parse(expr)), dict(current), frozenset(), 0)
 
     def _solve(self, node, current, visiting, depth) -> tuple[str, ...] | None:
@@ -217,15 +218,32 @@ class _Solver:
         return frozenset(seen & self.allowed)
 
 
+def cone_of(kb: KnowledgeBase, expr: str) -> frozenset[str]:
+    """User options that can influence an expression (what forbidding may block)."""
+    solver = _Solver(kb, {}, frozenset())
+    return solver.cone(cpp.identifiers(expr)) | (cpp.identifiers(expr) & solver.allowed)
+
+
+@lru_cache(maxsize=4096)
+def direct(kb: KnowledgeBase, want: str, forbid: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The options that make a want hold by themselves, before mbedTLS's own dependencies:
+    what a reason for that want should be attached to."""
+    return frozenset(_Solver(kb, {}, forbid).make_true(want, {}) or ())
+
+
 def enable(
     kb: KnowledgeBase,
     options: Options,
     wants: Sequence[str],
     weights: Mapping[str, float] | None = None,
     forbid: frozenset[str] = frozenset(),
+    explain: dict[str, tuple[str, str]] | None = None,
 ) -> dict[str, str | None]:
     """`options` plus what it takes for every expression in `wants` to hold and for the
-    configuration headers to raise no `#error`. Raises ResolveConflict when stuck."""
+    configuration headers to raise no `#error`. Raises ResolveConflict when stuck.
+
+    When `explain` is given, it receives for each added option the problem it solved:
+    ("want", expression) or ("error", "message (file:line)")."""
     solver = _Solver(kb, weights or {}, forbid)
     current: dict[str, str | None] = dict(options)
     for _ in range(_MAX_STEPS):
@@ -234,11 +252,12 @@ def enable(
         if not unmet and not outcome.errors:
             return current
         if unmet:
-            target, problem = unmet[0], f"'{unmet[0]}' cannot be made true"
+            target, problem, kind = unmet[0], f"needed for '{unmet[0]}'", "want"
         else:
             error = outcome.errors[0]
             target = f"!({error_condition(kb, error.file, error.line)})"
-            problem = f"{error.file}:{error.line}: #error {error.message}"
+            message = error.message.replace('" "', "").strip('"')
+            problem, kind = f"{message} ({error.file}:{error.line})", "error"
         added = solver.make_true(target, current)
         if added:
             trial = {**current, **dict.fromkeys(added)}
@@ -248,8 +267,11 @@ def enable(
             added = solver.by_trial(target, current, wants)
         if not added:
             raise ResolveConflict(
-                f"mbedTLS {kb.version}: {problem}; no option can be added to satisfy it",
+                f"nothing can be added to satisfy: {problem}",
                 hint=f"options so far: {', '.join(sorted(current)) or 'none'}",
             )
         current.update(dict.fromkeys(added))
+        if explain is not None:
+            for name in added:
+                explain[name] = (kind, target if kind == "want" else problem)
     raise ResolveConflict(f"mbedTLS {kb.version}: dependency closure did not settle")

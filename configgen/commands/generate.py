@@ -1,0 +1,49 @@
+"""configgen generate: a project profile in, the mbedTLS config header out."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from configgen import profile as profiles
+from configgen.generate import generate
+from configgen.kb.model import LINES
+from configgen.output import write_if_changed
+
+ENV_COMMAND = "CONFIGGEN_COMMAND"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", required=True, type=Path, help="the project profile (TOML)")
+    parser.add_argument("-o", "--output", default="-", help="the header to write (- for stdout)")
+    parser.add_argument("--mbedtls", choices=LINES, help="the mbedTLS line (default: the profile's)")
+    parser.add_argument(
+        "--check", action="store_true",
+        help="write nothing; exit 1 when OUTPUT differs from what would be generated",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    profile = profiles.load(args.profile, args.mbedtls)
+    result = generate(profile, args.output, args.mbedtls, os.environ.get(ENV_COMMAND))
+    text = result.text
+    if args.check:
+        if args.output == "-":
+            print("configgen: --check needs -o HEADER", file=sys.stderr)
+            return 2
+        path = Path(args.output)
+        current = path.read_text() if path.is_file() else None
+        if current != text:
+            print(f"{args.output} is stale: run '{result.command}'", file=sys.stderr)
+            return 1
+        print(f"{args.output} is up to date")
+        return 0
+    if args.output == "-":
+        sys.stdout.write(text)
+        return 0
+    changed = write_if_changed(Path(args.output), text)
+    print(f"{'Wrote' if changed else 'No change to header in'} {args.output!r}", file=sys.stderr)
+    return 0
+

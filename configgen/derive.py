@@ -1,0 +1,448 @@
+"""Facts + board + policy -> requirements, each with the fact and source behind it. Pure.
+
+Choices made here, in order:
+1. the TLS version: the one both sides allow that costs least (TLS 1.2 unless the server or
+   the policy wants 1.3 only; "balanced" keeps both when both work);
+2. the suites: those the server accepted, less what the policy refuses (CBC, no forward
+   secrecy, weak, PSK without a key), ranked by how many options each adds to what is
+   already needed (the knowledge base's closure decides), the board's accelerated cipher and
+   the server's order breaking ties; "minimal" takes one, "balanced" adds a fallback of
+   another family;
+3. the groups for the key exchange, the same way;
+4. what each certificate needs to be parsed and verified (signature algorithm, key, curve,
+   modulus size), for the server's chain, the trust anchors and the client certificate;
+5. record buffer sizes from the sizes the server really sent, and max_fragment_length when
+   the board's heap cannot hold 16 KiB records and the server honours it;
+6. extensions the server uses (EMS, SNI, ALPN, ETM), never one it chokes on;
+7. the board's platform (entropy, clock, sockets) and the profile's overrides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from configgen import inspect
+from configgen.certfacts import CertFacts, KeyType
+from configgen.errors import ResolveConflict
+from configgen.kb import closure
+from configgen.kb.model import KnowledgeBase, Suite
+from configgen.probe.facts import ServerFacts
+from configgen.profile import Board, Policy, Profile, Server
+from configgen.requirements import Forbid, Need, Requirement, Requirements
+from configgen.resolve import want_of
+
+_TLS13_ONLY = "1.3"
+_RECORD_MAX = 16384
+# What mbedTLS keeps besides the two record buffers during a handshake, roughly: contexts,
+# the parsed chain, key exchange working memory (bytes). Used only to decide whether a
+# board's heap calls for max_fragment_length.
+_HANDSHAKE_WORKING_SET = 20 * 1024
+_MFL_SIZES = (512, 1024, 2048, 4096)
+# Extension names (as the probe reports them) -> the option that makes mbedTLS send them.
+_EXTENSION_OPTIONS = {
+    "server_name": "MBEDTLS_SSL_SERVER_NAME_INDICATION",
+    "extended_master_secret": "MBEDTLS_SSL_EXTENDED_MASTER_SECRET",
+    "encrypt_then_mac": "MBEDTLS_SSL_ENCRYPT_THEN_MAC",
+    "session_ticket": "MBEDTLS_SSL_SESSION_TICKETS",
+    "max_fragment_length": "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH",
+    "application_layer_protocol_negotiation": "MBEDTLS_SSL_ALPN",
+    "record_size_limit": "MBEDTLS_SSL_RECORD_SIZE_LIMIT",
+}
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A certificate and where it came from, as the header names it."""
+
+    facts: CertFacts
+    where: str  # "certs/root.pem" or "broker:8883 chain[1]"
+    role: str  # "anchor" | "server" | "client"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything derive looks at."""
+
+    profile: Profile
+    servers: tuple[tuple[Server, ServerFacts], ...]
+    anchors: tuple[Certificate, ...]
+    client: tuple[Certificate, ...]  # the device's own chain, leaf first
+    pem: bool  # trust anchors / client credentials are embedded as PEM
+
+
+def _req(need: Need, value: object, via: str, **extra: object) -> Requirement:
+    return Requirement(need, value, via, **extra)  # type: ignore[arg-type]
+
+
+def derive(inputs: Inputs, kb: KnowledgeBase) -> Requirements:
+    """The requirements of a project on one mbedTLS line."""
+    profile = inputs.profile
+    policy = profile.policy
+    where = profile.path.name
+    items: list[Requirement] = [
+        _req(Need.FEATURE, "client", "every device: a TLS client"),
+        _req(Need.FEATURE, "rng", "every device: the handshake needs random numbers"),
+        _req(Need.FEATURE, "verify", "every device: the server's certificate is verified"),
+    ]
+    items += _board(profile.board)
+    forbid: list[Forbid] = []
+    notes: list[str] = []
+    suites: list[int] = []
+    for server, facts in inputs.servers:
+        found = _server(server, facts, inputs, kb, policy, items, notes)
+        suites += [s for s in found if s not in suites]
+        forbid += _intolerance(server, facts)
+    items += _certificates(inputs, kb, policy)
+    if inputs.pem:
+        items.append(_req(Need.FEATURE, "pem", f"{where}: [trust].format = \"pem\""))
+    items += [_req(Need.OPTION, (o.name, o.value), f"{where}: [overrides.enable] {o.reason}")
+              for o in profile.enable]
+    forbid += [Forbid(o.name, f"{where}: [overrides.disable] {o.reason}") for o in profile.disable]
+    if kb.line == "3.6":
+        notes.append(
+            "call mbedtls_ssl_set_hostname() before the handshake: mbedTLS 3.6.3 and later "
+            "refuse to verify a certificate without it (-0x5D80)"
+        )
+    return Requirements(tuple(items), tuple(forbid), tuple(suites), tuple(notes))
+
+
+# --- board -----------------------------------------------------------------------------------
+
+
+def _board(board: Board) -> list[Requirement]:
+    via = f"board {board.name} ({board.source})"
+    found = []
+    if board.entropy == "hardware":
+        found.append(_req(Need.FEATURE, "entropy_hardware", f"{via}: entropy = \"hardware\""))
+    if board.time == "wall-clock":
+        found.append(_req(Need.FEATURE, "time_date", f"{via}: time = \"wall-clock\""))
+    elif board.time == "uptime":
+        found.append(_req(Need.FEATURE, "time", f"{via}: time = \"uptime\""))
+    if board.network == "bsd-sockets":
+        found.append(_req(Need.FEATURE, "net", f"{via}: network = \"bsd-sockets\""))
+    found += [_req(Need.OPTION, (name, None), f"{via}: {reason}") for name, reason in board.platform_enable]
+    return found
+
+
+# --- one server ------------------------------------------------------------------------------
+
+
+def _server(
+    server: Server,
+    facts: ServerFacts,
+    inputs: Inputs,
+    kb: KnowledgeBase,
+    policy: Policy,
+    items: list[Requirement],
+    notes: list[str],
+) -> list[int]:
+    name = server.name
+    versions = _versions(server, facts, kb, policy)
+    chosen_suites: list[int] = []
+    base = _options_so_far(kb, items)
+    for version in versions:
+        items.append(_req(Need.FEATURE, f"tls{version.replace('.', '_')}",
+                          f"{name}: accepts TLS {', '.join(facts.versions)}; TLS {version} chosen"
+                          + ("" if len(versions) == 1 else " (balanced: both)")))
+    for version in versions:
+        picked = _pick_suites(name, facts, kb, policy, inputs.profile.board, version, base)
+        for suite, why in picked:
+            items.append(_req(Need.SUITE, suite.id, f"{name}: {why}"))
+            chosen_suites.append(suite.id)
+        base = _options_so_far(kb, items)
+        items += _groups(name, facts, kb, version, picked, policy, base)
+    items += _extensions(server, facts, kb, versions, chosen_suites, policy)
+    items += _sizes(server, facts, inputs, kb, versions, notes)
+    if facts.client_auth is not None and not inputs.client:
+        raise ResolveConflict(
+            "the server asks for a client certificate and the profile names none",
+            where=name,
+            hint="add [client] cert = ... and key = ... to the profile",
+        )
+    return chosen_suites
+
+
+def _versions(server: Server, facts: ServerFacts, kb: KnowledgeBase, policy: Policy) -> list[str]:
+    line_can = ("1.2", "1.3") if kb.line == "3.6" else ("1.2",)
+    possible = [v for v in ("1.2", "1.3") if v in facts.versions and v in policy.tls and v in line_can]
+    if not possible:
+        offered = ", ".join(facts.versions) or "no version configgen could negotiate"
+        raise ResolveConflict(
+            f"the server accepts TLS {offered}; the policy allows {', '.join(policy.tls)} "
+            f"and mbedTLS {kb.line} speaks {', '.join(line_can)}",
+            where=server.name,
+            hint="use mbedTLS 3.6 for a TLS 1.3-only server" if "1.3" in facts.versions else None,
+        )
+    if policy.margin == "balanced":
+        return possible
+    return possible[:1]  # TLS 1.2 first: smaller (no PSA crypto) when the server allows it
+
+
+def _options_so_far(kb: KnowledgeBase, items: Sequence[Requirement]) -> dict[str, str | None]:
+    """What the requirements so far need, without the options the closure picked only to
+    calm an #error (such as "some curve"): those must not make one candidate look free."""
+    wants = [w for r in items if (w := _safe_want(r, kb)) is not None]
+    explained: dict[str, tuple[str, str]] = {}
+    try:
+        options = closure.enable(kb, {}, wants, explain=explained)
+    except ResolveConflict:
+        return {}
+    return {k: v for k, v in options.items() if explained.get(k, ("want",))[0] == "want"}
+
+
+def _safe_want(r: Requirement, kb: KnowledgeBase) -> str | None:
+    try:
+        return want_of(r, kb)
+    except ResolveConflict:
+        return None
+
+
+def _cost(kb: KnowledgeBase, base: dict[str, str | None], want: str) -> int | None:
+    try:
+        return len(closure.enable(kb, base, [want])) - len(base)
+    except ResolveConflict:
+        return None
+
+
+def _refused(suite: Suite, policy: Policy) -> str | None:
+    flags = set(suite.flags)
+    if flags & {"weak", "null_cipher"} or suite.cipher in ("RC4", "DES", "3DES", "NULL"):
+        return "weak"
+    if "psk" in flags:
+        return "psk (no pre-shared key in the profile)"
+    if "cbc" in flags and not policy.allow_cbc:
+        return "cbc"
+    if "no_forward_secrecy" in flags and not policy.allow_no_forward_secrecy:
+        return "no forward secrecy"
+    return None
+
+
+def _pick_suites(name, facts, kb, policy, board, version, base) -> list[tuple[Suite, str]]:
+    accepted = facts.tls13_suites if version == "1.3" else facts.tls12_suites
+    known = [(i, kb.suite(s.id)) for i, s in enumerate(accepted)]
+    usable = [(i, s) for i, s in known if s is not None and (s.min_tls == "1.3") == (version == "1.3")]
+    allowed = [(i, s) for i, s in usable if _refused(s, policy) is None]
+    if not allowed:
+        refused = sorted({_refused(s, policy) or "" for _, s in usable})
+        hints = {"cbc": "[policy].allow_cbc = true", "no forward secrecy": "[policy].allow_no_forward_secrecy = true"}
+        raise ResolveConflict(
+            f"the server accepts no TLS {version} suite that mbedTLS {kb.version} implements "
+            f"and the policy allows (refused: {', '.join(refused) or 'none offered'})",
+            where=name,
+            hint=" or ".join(hints[r] for r in refused if r in hints) or "configgen probe the server to see what it accepts",
+        )
+    accelerated = {"aes": "AES"}.get("aes" if "aes" in board.accelerated else "", None)
+    ranked = []
+    for index, suite in allowed:
+        cost = _cost(kb, base, suite.guard)
+        if cost is None:
+            continue
+        ranked.append((cost, suite.cipher != accelerated if accelerated else False, index, suite))
+    ranked.sort(key=lambda r: (r[0], r[1], r[2]))
+    if not ranked:
+        raise ResolveConflict(f"no accepted TLS {version} suite can be compiled into mbedTLS {kb.version}", where=name)
+    total = len(accepted)
+    first = ranked[0][3]
+    picked = [(first, f"accepts {first.hex} {first.name} (one of {total} accepted TLS {version} suites; it adds the fewest options)")]
+    if policy.margin == "balanced":
+        fallback = next((r[3] for r in ranked[1:] if (r[3].cipher, r[3].mac) != (first.cipher, first.mac)), None)
+        if fallback is not None:
+            picked.append((fallback, f"accepts {fallback.hex} {fallback.name} (balanced: fallback of another family)"))
+    return picked
+
+
+def _groups(name, facts, kb, version, picked, policy, base) -> list[Requirement]:
+    if version == "1.3":
+        offered = facts.tls13_groups
+        label = "TLS 1.3 key share"
+    elif any(s.key_exchange.startswith("ECDHE") or s.key_exchange.startswith("ECDH_") for s, _ in picked):
+        offered = facts.tls12_curves
+        label = "ECDHE"
+    else:
+        return _dhe(name, facts, picked)
+    candidates = []
+    for index, group in enumerate(offered):
+        requirement = _req(Need.GROUP, group, "")
+        want = _safe_want(requirement, kb)
+        cost = _cost(kb, base, want) if want else None
+        if cost is not None:
+            candidates.append((cost, index, group))
+    if not candidates:
+        raise ResolveConflict(
+            f"the server's {label} groups ({', '.join(offered) or 'none seen'}) are not in mbedTLS {kb.version}",
+            where=name,
+        )
+    candidates.sort()
+    chosen = [candidates[0][2]]
+    if policy.margin == "balanced" and len(candidates) > 1:
+        chosen.append(candidates[1][2])
+    return [
+        _req(Need.GROUP, g, f"{name}: {label} on {g} (the server accepts {', '.join(offered)})")
+        for g in chosen
+    ]
+
+
+def _dhe(name: str, facts: ServerFacts, picked) -> list[Requirement]:
+    found = []
+    for fact in facts.key_exchanges:
+        if fact.dh_prime_bits and any(s.key_exchange == fact.key_exchange for s, _ in picked):
+            found.append(_req(Need.MPI_BYTES, (fact.dh_prime_bits + 7) // 8,
+                              f"{name}: DHE prime of {fact.dh_prime_bits} bits",
+                              derivation=f"DHE-{fact.dh_prime_bits}: {fact.dh_prime_bits} bits = {(fact.dh_prime_bits + 7) // 8} bytes"))
+    return found
+
+
+def _extensions(server: Server, facts: ServerFacts, kb, versions, suites, policy) -> list[Requirement]:
+    ext = facts.extensions
+    name = server.name
+    blamed = set(facts.intolerance.blamed)
+    found = []
+    if "1.2" in versions and ext.extended_master_secret and "extended_master_secret" not in blamed:
+        found.append(_req(Need.FEATURE, "ems", f"{name}: supports extended master secret (RFC 7627)"))
+    if ext.sni_required or ext.sni_changes_chain or policy.margin == "balanced" or server.sni:
+        if "server_name" in blamed:
+            raise ResolveConflict("the server needs SNI but chokes on the server_name extension", where=name)
+        why = ("refuses the handshake without SNI" if ext.sni_required else
+               "sends another chain without SNI" if ext.sni_changes_chain else
+               f"[server].sni = {server.sni!r}" if server.sni else "balanced: send SNI")
+        found.append(_req(Need.FEATURE, "sni", f"{name}: {why}"))
+    if server.alpn:
+        found.append(_req(Need.FEATURE, "alpn", f"{name}: ALPN {', '.join(server.alpn)}"
+                          + (f" (the server chose {ext.alpn})" if ext.alpn else "")))
+    cbc = any("cbc" in kb.suite(s).flags for s in suites)
+    if cbc and ext.encrypt_then_mac and "encrypt_then_mac" not in blamed:
+        found.append(_req(Need.FEATURE, "etm", f"{name}: supports encrypt-then-MAC for its CBC suite"))
+    return found
+
+
+def _intolerance(server: Server, facts: ServerFacts) -> list[Forbid]:
+    return [
+        Forbid(_EXTENSION_OPTIONS[ext], f"{server.name}: the server chokes on the {ext} extension")
+        for ext in facts.intolerance.blamed
+        if ext in _EXTENSION_OPTIONS
+    ]
+
+
+def _round_up(value: int, step: int) -> int:
+    return -(-value // step) * step
+
+
+def _sizes(server, facts, inputs, kb, versions, notes) -> list[Requirement]:
+    name = server.name
+    board = inputs.profile.board
+    sizes = facts.sizes
+    handshake = 0
+    how = "no handshake sizes recorded: the largest TLS record"
+    if sizes is not None:
+        message = sizes.largest_message
+        if kb.line == "2.28" and message is not None and message.records > 1:
+            raise ResolveConflict(
+                f"the server splits its {message.message} message ({message.size} bytes) over "
+                f"{message.records} records, which mbedTLS 2.28 cannot reassemble (-0x7080)",
+                where=name,
+                hint="use mbedTLS 3.6 (3.6.3 and later reassemble handshake messages)",
+            )
+        candidates = [(sizes.largest_record, "largest handshake record")]
+        if message is not None:
+            candidates.append((message.size, f"{message.message} message"))
+        if "1.3" in versions and sizes.tls13_largest_record:
+            candidates.append((sizes.tls13_largest_record, "largest TLS 1.3 record"))
+        handshake, what = max(candidates)
+        how = f"{what} {handshake:,} bytes"
+    app = server.app_record_max or _RECORD_MAX
+    app_how = (f"[server].app_record_max = {server.app_record_max}" if server.app_record_max
+               else "application records up to 16,384 bytes (TLS maximum)")
+    out = _out_size(inputs)
+    found: list[Requirement] = []
+    mfl = None
+    budget = board.heap_kib * 1024
+    if handshake and app > handshake and app + out + _HANDSHAKE_WORKING_SET > budget:
+        honoured = [s for s in facts.extensions.max_fragment_lengths if s in _MFL_SIZES]
+        fitting = [s for s in honoured if kb.line == "3.6" or s >= handshake]
+        if fitting:
+            mfl = min(fitting)
+            found.append(_req(Need.FEATURE, "max_fragment_length",
+                              f"{name}: honours max_fragment_length {mfl}; board {board.name} has {board.heap_kib} KiB of heap"))
+            notes.append(f"{name}: call mbedtls_ssl_conf_max_frag_len(&conf, MBEDTLS_SSL_MAX_FRAG_LEN_{mfl}) "
+                         "before mbedtls_ssl_setup(), or the server sends 16 KiB records")
+            app, app_how = mfl, f"max_fragment_length {mfl}"
+            out = max(out, mfl)
+    need_in = max(handshake, app)
+    margin = inputs.profile.policy.margin
+    size = _round_up(need_in, 256) if margin == "minimal" else _round_up(need_in * 5 // 4, 1024)
+    size = min(size, _RECORD_MAX)
+    found.append(_req(Need.IN_CONTENT, size, f"{name}: {how}; {app_how}",
+                      derivation=f"max({handshake:,}, {app:,}) bytes, margin \"{margin}\""))
+    found.append(_req(Need.OUT_CONTENT, out, f"{name}: the device's own handshake messages",
+                      derivation=f"{out:,} bytes: ClientHello and the client's Certificate message"))
+    return found
+
+
+def _out_size(inputs: Inputs) -> int:
+    chain = sum(len(c.facts.der) + 3 for c in inputs.client)
+    return _round_up(max(1024, chain + 7 + 512), 512)
+
+
+# --- certificates ----------------------------------------------------------------------------
+
+
+def _certificates(inputs: Inputs, kb: KnowledgeBase, policy: Policy) -> list[Requirement]:
+    found: list[Requirement] = []
+    mpi = 0
+    mpi_via = ""
+    everything = list(inputs.anchors) + [
+        Certificate(_chain_cert, f"{server.name} chain[{i}]", "server")
+        for server, facts in inputs.servers
+        for i, _chain_cert in enumerate(_server_chain(facts))
+    ] + list(inputs.client)
+    for cert in everything:
+        facts = cert.facts
+        subject = facts.common_name or facts.subject
+        via = f"{cert.where}: \"{subject}\""
+        sig = facts.signature
+        weakens = None
+        if sig.hash == "SHA-1":
+            if cert.role != "anchor" and not policy.allow_sha1:
+                raise ResolveConflict(
+                    f"\"{subject}\" is signed {sig.name}; mbedTLS's default verification profile "
+                    "rejects SHA-1 signatures",
+                    where=cert.where,
+                    hint="replace the certificate, or set [policy].allow_sha1 = true and allow SHA-1 in the application's X.509 profile",
+                )
+            weakens = ("SHA-1 parsing: the trust anchor is self-signed with SHA-1 (its own "
+                       "signature is never checked)" if cert.role == "anchor" else
+                       "SHA-1 signatures: allowed by [policy].allow_sha1 = true")
+        found.append(_req(Need.SIGNATURE, sig.oid, f"{via} is signed {sig.name}", weakens=weakens))
+        key = facts.public_key
+        found.append(_req(Need.PUBLIC_KEY, key.oid, f"{via} has {_describe_key(key)} key"))
+        if key.curve:
+            found.append(_req(Need.GROUP, key.curve, f"{via} has a {key.curve} key"))
+        if key.type is KeyType.RSA and key.bits and (key.bits + 7) // 8 > mpi:
+            mpi, mpi_via = (key.bits + 7) // 8, f"{via} has an RSA-{key.bits} key"
+        if cert.role == "client":
+            if key.type is KeyType.EC:
+                found.append(_req(Need.FEATURE, "sign_ecdsa", f"{via}: the device signs with its EC key"))
+            elif key.type is KeyType.RSA:
+                found.append(_req(Need.FEATURE, "sign_rsa", f"{via}: the device signs with its RSA key"))
+            found.append(_req(Need.FEATURE, "key_parse", f"{via}: the device parses its private key"))
+    if mpi:
+        found.append(_req(Need.MPI_BYTES, mpi, mpi_via, derivation=f"{mpi * 8} bits = {mpi} bytes"))
+    return found
+
+
+def _server_chain(facts: ServerFacts) -> Iterable[CertFacts]:
+    """The certificates the server sends that mbedTLS must parse: a self-signed root in the
+    chain is skipped by mbedTLS when it cannot parse it (ssl_tls.c), so it needs nothing."""
+    for index, der in enumerate(facts.certificate_chain):
+        for cert in inspect.parse(der, f"{facts.host}:{facts.port} chain[{index}]").certificates:
+            if cert.subject != cert.issuer:
+                yield cert
+
+
+def _describe_key(key) -> str:
+    if key.type is KeyType.RSA:
+        return f"an RSA-{key.bits}"
+    if key.curve:
+        return f"an EC {key.curve}"
+    return f"a {key.type.value}"

@@ -1,0 +1,352 @@
+"""Project and board profiles: TOML in, checked dataclasses out.
+
+Every problem names the file and the key and says what would be right, e.g.
+`tls.toml:[policy].tls: "1.4" is not a TLS version configgen knows (use "1.2" or "1.3")`.
+Paths inside a project profile are relative to the profile's own directory.
+
+The schema is small and its messages must name a key a person can find, so it is checked
+here with a table per section rather than through a generic schema library.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from configgen.errors import ProfileError
+from configgen.kb.model import LINES
+from configgen.resources import data_dir
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+TLS_VERSIONS = ("1.2", "1.3")
+MARGINS = ("minimal", "balanced")
+
+
+@dataclass(frozen=True)
+class Board:
+    """What a board and its SDK impose (profiles/*.toml; fields in profiles/README.md)."""
+
+    name: str
+    description: str
+    mbedtls: tuple[str, ...]
+    heap_kib: int
+    entropy: str
+    time: str
+    network: str
+    filesystem: bool
+    accelerated: tuple[str, ...]
+    platform_enable: tuple[tuple[str, str], ...]
+    source: str  # "profiles/esp32.toml" or the user's path, for reasons in the header
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    host: str
+    port: int
+    sni: str | None
+    alpn: tuple[str, ...]
+    snapshot: Path | None
+    app_record_max: int | None  # largest application-data record the server sends, if known
+
+
+@dataclass(frozen=True)
+class Policy:
+    tls: tuple[str, ...]
+    allow_sha1: bool
+    allow_unsupported_critical_extensions: bool
+    allow_cbc: bool
+    allow_no_forward_secrecy: bool
+    margin: str
+    at: str | None  # validation date pinned for reproducible builds (ISO date)
+
+
+@dataclass(frozen=True)
+class Override:
+    name: str
+    value: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    path: Path
+    board: Board
+    mbedtls: str
+    servers: tuple[Server, ...]
+    ca: tuple[Path, ...]
+    ca_format: str
+    client_cert: Path | None
+    client_key: Path | None
+    policy: Policy
+    enable: tuple[Override, ...]
+    disable: tuple[Override, ...]
+
+    def relative(self, path: Path) -> str:
+        """A path as the profile names it (relative to the profile), for reasons."""
+        try:
+            return path.relative_to(self.path.parent).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+
+# --- reading and checking ------------------------------------------------------------------
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file's table; ProfileError naming the file for anything unreadable."""
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        raise ProfileError("no such file", where=str(path)) from None
+    except IsADirectoryError:
+        raise ProfileError("is a directory, not a TOML file", where=str(path)) from None
+    except OSError as error:
+        raise ProfileError(f"cannot read: {error.strerror}", where=str(path)) from None
+    try:
+        return tomllib.loads(text.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ProfileError("not UTF-8 text", where=str(path)) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ProfileError(f"TOML syntax error: {error}", where=str(path)) from None
+
+
+class _Checker:
+    """Reads one table, naming `file:[section].key` in every complaint."""
+
+    def __init__(self, path: Path, section: str, table: Any):
+        self.path = path
+        self.section = section
+        if not isinstance(table, dict):
+            raise ProfileError(f"must be a table, not {_kind(table)}", where=self.where())
+        self.table: dict[str, Any] = table
+        self.read: set[str] = set()
+
+    def where(self, key: str | None = None) -> str:
+        name = f"[{self.section}]" if self.section else ""
+        if key:
+            name = f"{name}.{key}" if name else key
+        return f"{self.path}:{name}" if name else str(self.path)
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ..., check: Callable[[Any], str | None] | None = None) -> Any:
+        self.read.add(key)
+        if key not in self.table:
+            if default is ...:
+                raise ProfileError("is missing", where=self.where(key))
+            return default
+        value = self.table[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            expected = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+            raise ProfileError(
+                f"must be {_names.get(expected, expected)}, not {_kind(value)}", where=self.where(key)
+            )
+        problem = check(value) if check else None
+        if problem:
+            raise ProfileError(problem, where=self.where(key))
+        return value
+
+    def strings(self, key: str, default: Any = ..., allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
+        values = self.get(key, list, default)
+        for value in values:
+            if not isinstance(value, str):
+                raise ProfileError(f"must hold strings, not {_kind(value)}", where=self.where(key))
+            if allowed and value not in allowed:
+                raise ProfileError(
+                    f"{value!r} is not one of {', '.join(map(repr, allowed))}", where=self.where(key)
+                )
+        return tuple(values)
+
+    def choice(self, key: str, allowed: tuple[str, ...], default: Any = ...) -> str:
+        return self.get(
+            key, str, default,
+            lambda v: None if v in allowed else f"{v!r} is not one of {', '.join(map(repr, allowed))}",
+        )
+
+    def done(self) -> None:
+        unknown = sorted(set(self.table) - self.read)
+        if unknown:
+            raise ProfileError(
+                f"unknown key {unknown[0]!r}",
+                where=self.where(unknown[0]),
+                hint="see README.md (project profiles) or profiles/README.md for the keys",
+            )
+
+
+_names = {"str": "a string", "int": "an integer", "bool": "true or false", "list": "a list", "dict": "a table"}
+
+
+def _kind(value: Any) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def load_board(name_or_path: str, relative_to: Path | None = None) -> Board:
+    """A board profile by name (profiles/NAME.toml) or by path to the user's own file."""
+    if name_or_path.endswith(".toml") or "/" in name_or_path:
+        path = Path(name_or_path)
+        if relative_to is not None and not path.is_absolute():
+            path = relative_to / path
+        shown = name_or_path
+    else:
+        path = data_dir("profiles") / f"{name_or_path}.toml"
+        shown = f"profiles/{name_or_path}.toml"
+        if not path.is_file():
+            known = ", ".join(board_names())
+            raise ProfileError(f"unknown board {name_or_path!r} (known: {known})")
+    c = _Checker(path, "", read_toml(path))
+    board = Board(
+        name=c.get("name", str),
+        description=c.get("description", str),
+        mbedtls=c.strings("mbedtls", allowed=LINES),
+        heap_kib=c.get("heap_kib", int, check=lambda v: None if v > 0 else "must be positive"),
+        entropy=c.choice("entropy", ("platform", "hardware")),
+        time=c.choice("time", ("wall-clock", "uptime", "none")),
+        network=c.choice("network", ("bsd-sockets", "sdk")),
+        filesystem=c.get("filesystem", bool),
+        accelerated=c.strings("accelerated", (), ("aes", "sha", "mpi", "ecc")),
+        platform_enable=_reasons(path, "platform.enable", c.get("platform", dict, {}).get("enable", {})),
+        source=shown,
+    )
+    c.done()
+    if not board.mbedtls:
+        raise ProfileError("must name at least one mbedTLS line", where=c.where("mbedtls"))
+    return board
+
+
+def _reasons(path: Path, section: str, table: Any) -> tuple[tuple[str, str], ...]:
+    c = _Checker(path, section, table)
+    pairs = tuple((name, c.get(name, str)) for name in sorted(table))
+    c.done()
+    return pairs
+
+
+def board_names() -> list[str]:
+    return sorted(p.stem for p in data_dir("profiles").glob("*.toml"))
+
+
+def load(path: Path, mbedtls: str | None = None) -> Profile:
+    """Read and check a project profile; `mbedtls` (from --mbedtls) overrides its line."""
+    path = Path(path)
+    data = read_toml(path)
+    base = path.parent
+    top = _Checker(path, "", data)
+    board = load_board(top.get("board", str), base)
+    line = mbedtls or top.get("mbedtls", str, board.mbedtls[0])
+    top.read.add("mbedtls")
+    if line not in LINES:
+        raise ProfileError(f"{line!r} is not an mbedTLS line configgen knows ({', '.join(LINES)})",
+                           where=top.where("mbedtls"))
+    if line not in board.mbedtls:
+        raise ProfileError(
+            f"board {board.name!r} ships mbedTLS {', '.join(board.mbedtls)}, not {line}",
+            where=top.where("mbedtls"),
+        )
+    servers = tuple(
+        _server(path, index, entry)
+        for index, entry in enumerate(top.get("server", list, []))
+    )
+    trust = _Checker(path, "trust", top.get("trust", dict, {}))
+    ca = tuple(_file(base, trust, "ca", p) for p in trust.strings("ca", ()))
+    ca_format = trust.choice("format", ("pem", "der"), "pem")
+    trust.done()
+    client = _Checker(path, "client", top.get("client", dict, {}))
+    cert = client.get("cert", str, None)
+    key = client.get("key", str, None)
+    client.done()
+    policy = _policy(path, top.get("policy", dict, {}), line)
+    overrides = _Checker(path, "overrides", top.get("overrides", dict, {}))
+    enable = _overrides(path, "overrides.enable", overrides.get("enable", dict, {}))
+    disable = _overrides(path, "overrides.disable", overrides.get("disable", dict, {}))
+    overrides.done()
+    top.done()
+    return Profile(
+        path=path,
+        board=board,
+        mbedtls=line,
+        servers=servers,
+        ca=ca,
+        ca_format=ca_format,
+        client_cert=_file(base, client, "cert", cert) if cert else None,
+        client_key=_file(base, client, "key", key) if key else None,
+        policy=policy,
+        enable=enable,
+        disable=disable,
+    )
+
+
+def _file(base: Path, checker: _Checker, key: str, name: str) -> Path:
+    path = base / name
+    if not path.is_file():
+        raise ProfileError(f"{name!r}: no such file", where=checker.where(key),
+                           hint="paths are relative to the profile's directory")
+    return path
+
+
+def _server(path: Path, index: int, table: Any) -> Server:
+    c = _Checker(path, f"server.{index}", table)
+    host = c.get("host", str)
+    port = c.get("port", int, 443, lambda v: None if 0 < v < 65536 else "must be a TCP port (1-65535)")
+    snapshot = c.get("snapshot", str, None)
+    if snapshot is not None and not (path.parent / snapshot).is_file():
+        raise ProfileError(f"{snapshot!r}: no such file", where=c.where("snapshot"),
+                           hint="record one with 'configgen probe HOST:PORT -o FILE'")
+    server = Server(
+        name=c.get("name", str, f"{host}:{port}"),
+        host=host,
+        port=port,
+        sni=c.get("sni", str, None),
+        alpn=c.strings("alpn", ()),
+        snapshot=path.parent / snapshot if snapshot else None,
+        app_record_max=c.get("app_record_max", int, None,
+                             lambda v: None if 0 < v <= 16384 else "must be 1-16384 bytes"),
+    )
+    c.done()
+    return server
+
+
+def _policy(path: Path, table: Any, line: str) -> Policy:
+    c = _Checker(path, "policy", table)
+    tls = c.strings("tls", TLS_VERSIONS, TLS_VERSIONS)
+    if not tls:
+        raise ProfileError("must allow at least one TLS version", where=c.where("tls"))
+    if line == "2.28" and tls == ("1.3",):
+        raise ProfileError(
+            "mbedTLS 2.28 cannot speak TLS 1.3",
+            where=c.where("tls"),
+            hint='allow "1.2", or use mbedTLS 3.6 (mbedtls = "3.6")',
+        )
+    policy = Policy(
+        tls=tls,
+        allow_sha1=c.get("allow_sha1", bool, False),
+        allow_unsupported_critical_extensions=c.get("allow_unsupported_critical_extensions", bool, False),
+        allow_cbc=c.get("allow_cbc", bool, False),
+        allow_no_forward_secrecy=c.get("allow_no_forward_secrecy", bool, False),
+        margin=c.choice("margin", MARGINS, "minimal"),
+        at=c.get("at", str, None),
+    )
+    c.done()
+    return policy
+
+
+def _overrides(path: Path, section: str, table: Any) -> tuple[Override, ...]:
+    c = _Checker(path, section, table)
+    found = []
+    for name in sorted(table):
+        if not name.startswith("MBEDTLS_"):
+            raise ProfileError("is not an mbedTLS option (MBEDTLS_...)", where=c.where(name))
+        entry = c.get(name, (str, dict))
+        if isinstance(entry, str):
+            found.append(Override(name, None, entry))
+            continue
+        inner = _Checker(path, f"{section}.{name}", entry)
+        value = inner.get("value", (str, int))
+        found.append(Override(name, str(value), inner.get("reason", str)))
+        inner.done()
+    c.done()
+    return tuple(found)
+
