@@ -1,0 +1,230 @@
+"""`configgen inspect FILE... [--ca FILE...] [--host NAME] [--at DATE] [--mbedtls LINE] [--json]`
+
+What mbedTLS needs to parse and verify these certificates and keys, per line, and whether
+the chain verifies against the trust anchors. Text for people (problems first), or JSON:
+
+    {"schema": 1, "at": ISO time, "lines": ["2.28", "3.6"],
+     "files": [{"source", "container", "certificates": [CertFacts without der], "keys": [KeyFacts]}],
+     "verdicts": {line: [{"label", "role", "parses_by_default", "parse_error", "needs": [Need],
+                          "problems": [Problem], "callback": C source or null}]},
+     "keys": {line: [{"label", "matches": [certificate labels], "needs", "problems"}]},
+     "file_needs": [Need],
+     "chains": {line: ChainReport} (only with --ca),
+     "problems": [{"line", "severity", "code", "message", "fix", "error"}]}
+
+Exit 0 when nothing is wrong, 1 when a problem of severity "error" was found, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import getpass
+import json
+import os
+import sys
+from enum import Enum
+from typing import Any
+
+from configgen import chain as chainmod
+from configgen import inspect as insp
+from configgen import kb as kbmod
+from configgen.certfacts import FileFacts
+from configgen.errors import ConfiggenError
+from configgen.kb.model import LINES
+
+SCHEMA = 1
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE",
+                        help="certificates (PEM, DER, PKCS#7, PKCS#12) and private keys the device uses or receives")
+    parser.add_argument("--ca", nargs="+", action="extend", default=[], metavar="FILE",
+                        help="the trust anchors the device loads; checks the chain of FILE against them")
+    parser.add_argument("--host", metavar="NAME", help="the server name the device connects to")
+    parser.add_argument("--at", metavar="DATE", help="check validity at this date (ISO 8601, UTC; default: now)")
+    parser.add_argument("--mbedtls", choices=LINES, help="one mbedTLS line (default: every line)")
+    parser.add_argument("--json", action="store_true", help="JSON for machines")
+    parser.add_argument("--password-env", metavar="VAR",
+                        help="environment variable holding the password of encrypted keys / PKCS#12")
+
+
+def run(args: argparse.Namespace) -> int:
+    at = _at(args.at) if args.at else dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    lines = [args.mbedtls] if args.mbedtls else list(LINES)
+    kbs = {line: kbmod.load(line) for line in lines}
+    files = [_load(path, args.password_env) for path in args.files]
+    anchors = [_load(path, args.password_env) for path in args.ca]
+    report = build_report(files, anchors, args.host, at, kbs)
+    print(json.dumps(report, indent=1, sort_keys=True) if args.json else render_text(report))
+    return 1 if any(p["severity"] == "error" for p in report["problems"]) else 0
+
+
+def _at(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfiggenError(f"{text!r} is not a date; use ISO 8601 like 2026-06-01 or 2026-06-01T12:00:00Z",
+                             where="--at") from None
+    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+
+
+def _load(path: str, password_env: str | None) -> FileFacts:
+    data = insp.read_bytes(path)
+    try:
+        return insp.parse(data, path)
+    except insp.PasswordNeeded as needed:
+        password = _password(path, password_env, needed)
+    return insp.parse(data, path, password)
+
+
+def _password(path: str, variable: str | None, needed: insp.PasswordNeeded) -> bytes:
+    if variable:
+        if variable not in os.environ:
+            raise ConfiggenError(f"environment variable {variable} is not set", where="--password-env")
+        return os.environ[variable].encode()
+    if sys.stdin.isatty():
+        return getpass.getpass(f"password for {path}: ").encode()
+    raise needed
+
+
+# --- the report (pure) ------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name != "der"}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def build_report(
+    files: list[FileFacts], anchors: list[FileFacts], host: str | None, at: dt.datetime,
+    kbs: dict[str, kbmod.KnowledgeBase],
+) -> dict[str, Any]:
+    """Everything `inspect` says, as plain data (what --json prints; the text is drawn from it)."""
+    presented = [c for f in files for c in f.certificates]
+    trusted = [c for f in anchors for c in f.certificates]
+    all_certs = presented + trusted
+    problems: list[dict[str, Any]] = []
+    verdicts: dict[str, list[dict[str, Any]]] = {}
+    keys: dict[str, list[dict[str, Any]]] = {}
+    chains: dict[str, Any] = {}
+    for line, kb in kbs.items():
+        verdicts[line] = []
+        for cert, role in [(c, insp.Role.PRESENTED) for c in presented] + [(c, insp.Role.ANCHOR) for c in trusted]:
+            verdict = insp.certificate_verdict(cert, kb, role)
+            verdicts[line].append({"role": role.value, **_plain(verdict)})
+            problems += [{"line": line, "where": cert.label, **_plain(p)} for p in verdict.problems]
+        keys[line] = []
+        for key in (k for f in files + anchors for k in f.keys):
+            needs, key_problems = insp.key_verdict(key, kb)
+            matches = [c.label for c in all_certs if c.public_key.fingerprint == key.public_key.fingerprint]
+            keys[line].append({"label": key.source, "key": key.public_key.describe(), "matches": matches,
+                               "needs": _plain(needs), "problems": _plain(key_problems)})
+            problems += [{"line": line, "where": key.source, **_plain(p)} for p in key_problems]
+            if all_certs and not matches:
+                problems.append({"line": line, "where": key.source, "severity": "warning", "code": "key-mismatch",
+                                 "message": f"the private key in {key.source} belongs to none of the certificates given",
+                                 "fix": "pair the device certificate with its own key", "error": None})
+        if trusted and presented:
+            report = chainmod.diagnose(presented, trusted, host, at, kb)
+            chains[line] = _plain(report)
+            problems += [{"line": line, "where": "chain", **_plain(p)} for p in report.findings]
+    order = {"error": 0, "warning": 1, "note": 2}
+    unique: list[dict[str, Any]] = []
+    for problem in sorted(problems, key=lambda p: (order[p["severity"]], p["where"], p["code"], p["line"])):
+        if problem not in unique:
+            unique.append(problem)
+    return {
+        "schema": SCHEMA,
+        "at": _plain(at),
+        "host": host,
+        "lines": list(kbs),
+        "files": [_plain(f) for f in files + anchors],
+        "file_needs": _plain([n for f in files + anchors for n in insp.file_needs(f)]),
+        "verdicts": verdicts,
+        "keys": keys,
+        "chains": chains,
+        "problems": unique,
+    }
+
+
+def render_text(report: dict[str, Any]) -> str:
+    """The report for people: problems first, then the chain, the files, and the needs."""
+    out: list[str] = []
+    problems = report["problems"]
+    merged: dict[tuple[str, str, str], list[str]] = {}
+    for p in problems:
+        merged.setdefault((p["severity"], p["message"].replace(f"mbedTLS {p['line']}", "mbedTLS {line}"), p["fix"].replace(f"mbedTLS {p['line']}", "mbedTLS {line}")), []).append(p["line"])
+    if merged:
+        out.append("Problems")
+        for (severity, message, fix), lines in merged.items():
+            joined = " and ".join(lines)
+            out.append(f"  {severity:7} [{joined}] {message.replace('{line}', joined)}")
+            out.append(f"          fix: {fix.replace('{line}', joined)}")
+    else:
+        out.append("No problems found.")
+    if report["chains"]:
+        out.append("")
+        out.append(f"Chain (host {report['host'] or 'not checked'}, at {report['at']})")
+        for line, chain in report["chains"].items():
+            if not chain["verified"]:
+                out.append(f"  mbedTLS {line}: nothing to verify: no certificate of the chain parses")
+                continue
+            verdict = "verifies" if chain["flags"] == 0 else f"fails: flags 0x{chain['flags']:08x} {' '.join(chain['flag_names'])}"
+            out.append(f"  mbedTLS {line}: {verdict}")
+            out.append(f"    path: {' -> '.join(chain['path'])}")
+    out.append("")
+    out.append("Files")
+    for f in report["files"]:
+        out.append(f"  {f['source']} ({f['container']}): {len(f['certificates'])} certificate(s), {len(f['keys'])} key(s)")
+        for c in f["certificates"]:
+            key = c["public_key"]
+            key_text = f"EC {key['curve']}" if key["type"] == "ec" else f"{key['type'].upper()}-{key['bits']}"
+            sig = c["signature"]
+            out.append(f"    {c['index'] + 1}. {c['subject']}")
+            out.append(f"       issuer {c['issuer']}")
+            out.append(f"       {key_text}, signed {sig['name']}, valid {c['not_before'][:10]} to {c['not_after'][:10]}"
+                       + (", CA" if c["is_ca"] else ""))
+            if c["dns_names"] or c["ip_addresses"]:
+                out.append(f"       names {', '.join(c['dns_names'] + c['ip_addresses'])}")
+            critical = [e["name"] for e in c["extensions"] if e["critical"]]
+            if critical:
+                out.append(f"       critical extensions {', '.join(critical)}")
+        for k in f["keys"]:
+            out.append(f"    private key: {k['public_key']['type'].upper()} "
+                       f"{k['public_key']['curve'] or k['public_key']['bits']}{' (encrypted)' if k['encrypted'] else ''}")
+    out.append("")
+    out.append("What the device needs")
+    for line, verdicts in report["verdicts"].items():
+        needs: dict[tuple[str, str | None], list[str]] = {}
+        for verdict in verdicts:
+            for need in verdict["needs"]:
+                needs.setdefault((need["option"], need["value"]), []).append(need["reason"])
+        for key in report["keys"].get(line, []):
+            for need in key["needs"]:
+                needs.setdefault((need["option"], need["value"]), []).append(need["reason"])
+        for need in report["file_needs"]:
+            needs.setdefault((need["option"], need["value"]), []).append(need["reason"])
+        mpi = [int(v) for (o, v) in needs if o == insp.MPI_OPTION and v]
+        out.append(f"  mbedTLS {line}:")
+        for (option, value), reasons in sorted(needs.items()):
+            if option == insp.MPI_OPTION and value and int(value) != max(mpi):
+                continue
+            shown = f"{option} >= {value}" if value else option
+            out.append(f"    {shown}")
+            for reason in sorted(set(reasons)):
+                out.append(f"        via {reason}")
+    callbacks = [(line, v) for line, vs in report["verdicts"].items() for v in vs if v["callback"]]
+    for line, verdict in callbacks:
+        out.append("")
+        out.append(f"Extension callback for {verdict['label']} (mbedTLS {line}):")
+        out.append(verdict["callback"])
+    return "\n".join(out)

@@ -1,0 +1,53 @@
+/*
+ * The judge of the inspector's tests: real mbedTLS parses and verifies certificate files.
+ *
+ * stdin, one job per line:  ID <TAB> CHAIN_FILE <TAB> CA_FILE or - <TAB> HOST or -
+ * stdout, one line per job: ID <TAB> chain_ret <TAB> ca_ret <TAB> verify_ret <TAB> flags(hex)
+ *
+ * chain_ret / ca_ret are mbedtls_x509_crt_parse_file() results (negative: error; positive:
+ * that many certificates of the file failed). Verification runs when at least one chain
+ * certificate parsed, with the default profile, as a TLS client does.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "mbedtls/x509_crt.h"
+#if defined(MBEDTLS_PSA_CRYPTO_C)
+#include "psa/crypto.h"
+#endif
+
+int main(void)
+{
+    char line[8192];
+#if defined(MBEDTLS_PSA_CRYPTO_C)
+    psa_crypto_init();
+#endif
+    while (fgets(line, sizeof line, stdin) != NULL) {
+        char *id = strtok(line, "\t\n");
+        char *chain_file = strtok(NULL, "\t\n");
+        char *ca_file = strtok(NULL, "\t\n");
+        char *host = strtok(NULL, "\t\n");
+        mbedtls_x509_crt chain, ca;
+        int chain_ret, ca_ret = 0;
+        if (id == NULL || chain_file == NULL || ca_file == NULL || host == NULL) {
+            return 2;
+        }
+        mbedtls_x509_crt_init(&chain);
+        mbedtls_x509_crt_init(&ca);
+        chain_ret = mbedtls_x509_crt_parse_file(&chain, chain_file);
+        if (strcmp(ca_file, "-") != 0) {
+            ca_ret = mbedtls_x509_crt_parse_file(&ca, ca_file);
+        }
+        if (strcmp(ca_file, "-") != 0 && chain.raw.p != NULL) {
+            uint32_t flags = 0;
+            int ret = mbedtls_x509_crt_verify(&chain, &ca, NULL,
+                                              strcmp(host, "-") == 0 ? NULL : host,
+                                              &flags, NULL, NULL);
+            printf("%s\t%d\t%d\t%d\t%x\n", id, chain_ret, ca_ret, ret, (unsigned) flags);
+        } else {
+            printf("%s\t%d\t%d\t-\t-\n", id, chain_ret, ca_ret);
+        }
+        mbedtls_x509_crt_free(&chain);
+        mbedtls_x509_crt_free(&ca);
+    }
+    return 0;
+}
