@@ -1,0 +1,93 @@
+"""configgen probe HOST[:PORT]: what a server accepts and sends, as text, JSON or a snapshot."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+from pathlib import Path
+
+from configgen import kb
+from configgen.errors import ProbeError
+from configgen.probe import Target, Timeouts, probe, snapshot, text
+from configgen.probe.plan import candidates
+
+DEFAULT_PORT = 443
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("server", metavar="HOST[:PORT]",
+                        help=f"the server (port {DEFAULT_PORT} by default; IPv6 as [::1]:443)")
+    parser.add_argument("--sni", metavar="NAME",
+                        help="server name to send (default: HOST unless it is an IP address)")
+    parser.add_argument("--alpn", metavar="PROTOCOL", action="append", default=[],
+                        help="an application protocol the device asks for (repeatable)")
+    parser.add_argument("--mbedtls", choices=("2.28", "3.6"), default="3.6",
+                        help="the mbedTLS line whose ciphersuites are offered (default 3.6)")
+    parser.add_argument("--psk", action="store_true",
+                        help="the device has a pre-shared key: offer PSK suites too")
+    parser.add_argument("--json", action="store_true", help="print the facts as JSON")
+    parser.add_argument("-o", "--output", metavar="SNAPSHOT.json",
+                        help="write the snapshot to this file ('-' for stdout)")
+    parser.add_argument("--timeout", type=float, default=5.0, metavar="S",
+                        help="seconds to connect, and for the server to answer (default 5)")
+    parser.add_argument("--deadline", type=float, default=30.0, metavar="S",
+                        help="seconds for the whole probe (default 30)")
+
+
+def parse_server(text_: str) -> tuple[str, int]:
+    """HOST, HOST:PORT, [IPv6]:PORT or a bare IPv6 address -> (host, port)."""
+    where = text_
+    host, port = text_, str(DEFAULT_PORT)
+    if text_.startswith("["):
+        end = text_.find("]")
+        if end < 0 or (text_[end + 1:] and not text_[end + 1:].startswith(":")):
+            raise ProbeError("malformed address: use [IPv6]:PORT", where=where)
+        host, port = text_[1:end], text_[end + 2:] or str(DEFAULT_PORT)
+    elif text_.count(":") == 1:
+        host, port = text_.split(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ProbeError("expected HOST[:PORT] with a port from 1 to 65535", where=where)
+    return host, int(port)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _progress(where: str):
+    if not sys.stderr.isatty():
+        return None
+
+    def show(connections: int, question: str) -> None:
+        sys.stderr.write(f"\r\033[Kprobing {where}: {connections} connections ({question})")
+        sys.stderr.flush()
+
+    return show
+
+
+def run(args: argparse.Namespace) -> int:
+    host, port = parse_server(args.server)
+    if args.timeout <= 0 or args.deadline <= 0:
+        raise ProbeError("--timeout and --deadline must be positive")
+    tls12, tls13 = candidates(kb.load(args.mbedtls).suites, psk=args.psk)
+    sni = args.sni if args.sni is not None else (None if _is_ip(host) else host)
+    target = Target(host, port, sni or None, tuple(args.alpn), args.mbedtls, tls12, tls13)
+    progress = _progress(target.where)
+    try:
+        facts = probe(target, Timeouts(args.timeout, args.timeout), args.deadline,
+                      progress=progress)
+    finally:
+        if progress is not None:
+            sys.stderr.write("\r\033[K")
+    if args.output and args.output != "-":
+        snapshot.save(facts, Path(args.output))
+    if args.json or args.output == "-":
+        sys.stdout.write(snapshot.dumps(facts))
+    else:
+        print("\n".join(text.render(facts)))
+    return 0

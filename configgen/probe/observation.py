@@ -1,0 +1,78 @@
+"""One connection: the Job asked (a ClientHello) and the Observation made (bytes, ending).
+
+`read_reply` is the one place that turns an observation's bytes into parsed messages; plan
+and fold both read replies through it, so a malformed answer is judged the same everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from configgen.probe.facts import Status
+from configgen.probe.hello import Hello
+from configgen.probe.messages import ServerHello, parse_server_hello
+from configgen.probe.names import ALERTS, name_of
+from configgen.probe.records import SERVER_HELLO, Flight, MalformedInput, parse_flight
+
+
+@dataclass(frozen=True)
+class Job:
+    """One ClientHello to send. `key` is unique and sorts in asking order within a question."""
+
+    key: str
+    question: str
+    hello: Hello
+    encrypted_records: int = 0  # TLS 1.3: encrypted records to wait for after ServerHello
+
+
+@dataclass(frozen=True)
+class Observation:
+    job: Job
+    status: Status
+    received: bytes
+    detail: str  # how it ended, in words ("no answer within 5 s")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An observation's bytes, parsed."""
+
+    flight: Flight
+    hello: ServerHello | None
+    problem: str | None  # why the bytes are not a usable answer
+
+    @property
+    def alert(self) -> str | None:
+        if self.flight.alert is None:
+            return None
+        return name_of(ALERTS, self.flight.alert[1])
+
+
+def read_reply(received: bytes) -> Reply:
+    """Parse what the server sent; never raises."""
+    flight = parse_flight(received)
+    message = flight.message(SERVER_HELLO)
+    if message is None:
+        return Reply(flight, None, flight.error)
+    try:
+        hello = parse_server_hello(message.body)
+    except MalformedInput as error:
+        return Reply(flight, None, error.message)
+    return Reply(flight, hello, flight.error)
+
+
+def classify(received: bytes, ended: Status, detail: str) -> tuple[Status, str]:
+    """The final status of a connection from its bytes and how the socket ended."""
+    flight = parse_flight(received)
+    if flight.error:
+        return Status.MALFORMED, f"sent bytes that are not TLS: {flight.error}"
+    if flight.message(SERVER_HELLO) is not None:
+        reply = read_reply(received)
+        if reply.problem:
+            return Status.MALFORMED, f"sent a malformed ServerHello: {reply.problem}"
+        return Status.ANSWERED, detail
+    if flight.alert is not None:
+        return Status.REFUSED, f"alert {name_of(ALERTS, flight.alert[1])}"
+    if received and ended is Status.CLOSED:
+        return Status.MALFORMED, f"closed the connection after {len(received)} bytes, mid-record"
+    return ended, detail

@@ -1,0 +1,117 @@
+"""The only socket code of configgen: send one ClientHello, collect the server's flight.
+
+Every connection has a connect timeout and a read budget, both cut short by the probe's
+overall deadline; a connection never outlives either. What comes back is an Observation
+(bytes and how the connection ended), never an exception: a server cannot crash the probe.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from dataclasses import dataclass
+
+from configgen.errors import ProbeError
+from configgen.probe.facts import Status
+from configgen.probe.hello import encode
+from configgen.probe.messages import flight_state
+from configgen.probe.observation import Job, Observation, classify
+
+TAIL_WAIT = 0.3  # after a TLS 1.3 ServerHello: how long to wait for more encrypted records
+_TRANSIENT = "connect failed"
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float
+    read: float  # budget for the whole answer, however it trickles in
+
+
+@dataclass(frozen=True)
+class Address:
+    family: int
+    sockaddr: tuple[str, int] | tuple[str, int, int, int]
+
+
+def resolve(host: str, port: int, where: str) -> Address:
+    """The first address of `host` (IPv4 or IPv6); ProbeError when it has none."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise ProbeError(f"cannot resolve host name: {error}", where=where) from None
+    family, _, _, _, sockaddr = infos[0]
+    return Address(family, sockaddr)
+
+
+def run(job: Job, address: Address, timeouts: Timeouts, deadline: float) -> Observation:
+    """One connection: send the job's ClientHello and read until the server is done.
+
+    A connect that fails for another reason than a refusal or a timeout is tried once more.
+    """
+    observation = _once(job, address, timeouts, deadline)
+    if observation.status is Status.UNREACHABLE and observation.detail.startswith(_TRANSIENT):
+        observation = _once(job, address, timeouts, deadline)
+    return observation
+
+
+def _once(job: Job, address: Address, timeouts: Timeouts, deadline: float) -> Observation:
+    start = time.monotonic()
+    if deadline - start <= 0:
+        return Observation(job, Status.TIMEOUT, b"", "not started: the probe's deadline passed")
+    sock = socket.socket(address.family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        connect_budget = min(timeouts.connect, deadline - start)
+        sock.settimeout(connect_budget)
+        try:
+            sock.connect(address.sockaddr)
+        except TimeoutError:
+            return Observation(job, Status.UNREACHABLE, b"",
+                               f"connection timed out after {connect_budget:g} s")
+        except ConnectionRefusedError:
+            return Observation(job, Status.UNREACHABLE, b"", "connection refused")
+        except OSError as error:
+            return Observation(job, Status.UNREACHABLE, b"", f"{_TRANSIENT}: {error.strerror or error}")
+        received, ended, detail = _exchange(sock, job, timeouts, deadline)
+    finally:
+        sock.close()
+    status, detail = classify(received, ended, detail)
+    return Observation(job, status, received, detail)
+
+
+def _exchange(sock: socket.socket, job: Job, timeouts: Timeouts, deadline: float
+              ) -> tuple[bytes, Status, str]:
+    received = bytearray()
+    limit = min(time.monotonic() + timeouts.read, deadline)
+    try:
+        sock.sendall(encode(job.hello))
+        state = "more"
+        while True:
+            now = time.monotonic()
+            wait = limit - now if state == "more" else min(TAIL_WAIT, limit - now)
+            if wait <= 0:
+                return bytes(received), *_silence(received, state, timeouts.read)
+            sock.settimeout(wait)
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                return bytes(received), *_silence(received, state, timeouts.read)
+            if not chunk:
+                return bytes(received), Status.CLOSED, "the server closed the connection"
+            received += chunk
+            state = flight_state(bytes(received), job.encrypted_records)
+            if state == "done":
+                return bytes(received), Status.ANSWERED, "answered"
+    except ConnectionResetError:
+        return bytes(received), Status.RESET, "the server reset the connection"
+    except OSError as error:
+        return bytes(received), Status.RESET, f"connection failed: {error.strerror or error}"
+
+
+def _silence(received: bytearray, state: str, budget: float) -> tuple[Status, str]:
+    if state == "tail":
+        return Status.ANSWERED, "answered"
+    if not received:
+        return Status.TIMEOUT, f"no answer within {budget:g} s"
+    count = f"{len(received)} byte{'s' if len(received) != 1 else ''}"
+    return Status.TIMEOUT, f"sent only {count} within {budget:g} s"

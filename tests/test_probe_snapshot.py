@@ -1,0 +1,95 @@
+"""Snapshots: JSON that round-trips, in a stable order, rejected clearly when it is not ours;
+and the command line's outputs (text, --json, -o) against a real server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from configgen.cli import main
+from configgen.errors import ProbeError
+from configgen.probe import snapshot
+from configgen.probe.facts import SCHEMA, ServerFacts
+from probe_servers import LOOPBACK, have, make_pki, openssl_server
+from test_probe_plan import ModelServer, run
+
+FACTS = run(ModelServer(tls12=(0xC030, 0x0041), tls13=(0x1301,)))
+
+
+def test_round_trip_is_identity_and_bytes_are_stable(tmp_path):
+    path = tmp_path / "server.json"
+    snapshot.save(FACTS, path)
+    assert snapshot.load(path) == FACTS
+    assert path.read_text() == snapshot.dumps(FACTS) == snapshot.dumps(snapshot.load(path))
+    assert not (tmp_path / "server.json.new").exists()
+
+
+def test_key_order_follows_the_schema():
+    data = FACTS.to_json()
+    assert list(data)[:3] == ["schema", "host", "port"]
+    assert data["schema"] == SCHEMA
+    assert data["certificate_chain"] == ["bGVhZiBjZXJ0aWZpY2F0ZQ==", "aW50ZXJtZWRpYXRl"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("not json", "not JSON"),
+    ('{"schema": "configgen-probe/0"}', "not a configgen probe snapshot"),
+    ("[]", "not a configgen probe snapshot"),
+])
+def test_foreign_files_are_rejected(tmp_path, text, message):
+    path = tmp_path / "s.json"
+    path.write_text(text)
+    with pytest.raises(ProbeError, match=message) as error:
+        snapshot.load(path)
+    assert error.value.where == str(path)
+
+
+@pytest.mark.parametrize("change", [
+    lambda d: d.update(extra=1),
+    lambda d: d.update(port="443"),
+    lambda d: d.update(certificate_chain=["***"]),
+    lambda d: d["extensions"].pop("alpn"),
+    lambda d: d.update(attempts=[{"question": "q", "status": "bogus", "detail": ""}]),
+])
+def test_malformed_snapshots_are_rejected(change):
+    data = json.loads(snapshot.dumps(FACTS))
+    change(data)
+    with pytest.raises(ProbeError, match="malformed probe snapshot"):
+        ServerFacts.from_json(data)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ProbeError, match="cannot read the snapshot"):
+        snapshot.load(tmp_path / "absent.json")
+
+
+@pytest.mark.skipif(not have("openssl"), reason="openssl is not installed")
+def test_cli_text_json_and_snapshot_agree(tmp_path, capsys):
+    pki = make_pki(tmp_path / "pki")
+    out = tmp_path / "snap.json"
+    with openssl_server(pki, "-tls1_2", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384") as port:
+        assert main(["probe", f"{LOOPBACK}:{port}", "--sni", "localhost", "--json"]) == 0
+        printed = capsys.readouterr().out
+        assert main(["probe", f"{LOOPBACK}:{port}", "--sni", "localhost", "-o", str(out)]) == 0
+        text = capsys.readouterr()
+    facts = ServerFacts.from_json(json.loads(printed))
+    assert snapshot.load(out) == facts
+    assert "0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384" in text.out
+    assert text.err == ""  # no progress when not on a terminal
+    assert text.out.splitlines()[0].startswith(f"{LOOPBACK}:{port} (SNI localhost)")
+
+
+@pytest.mark.parametrize("address", ["host:0", "host:99999", "[::1", "host:port", ":443"])
+def test_bad_addresses_are_usage_errors(address, capsys):
+    assert main(["probe", address]) == 2
+    assert "configgen: " in capsys.readouterr().err
+
+
+def test_address_forms():
+    from configgen.commands.probe import parse_server
+
+    assert parse_server("example.com") == ("example.com", 443)
+    assert parse_server("example.com:8883") == ("example.com", 8883)
+    assert parse_server("[::1]:4433") == ("::1", 4433)
+    assert parse_server("::1") == ("::1", 443)
