@@ -19,7 +19,7 @@ Choices made here, in order:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 from configgen import inspect
@@ -69,6 +69,7 @@ class Inputs:
     anchors: tuple[Certificate, ...]
     client: tuple[Certificate, ...]  # the device's own chain, leaf first
     pem: bool  # trust anchors / client credentials are embedded as PEM
+    notes: tuple[str, ...] = ()  # where facts came from, when the integrator should know
 
 
 def _req(need: Need, value: object, via: str, **extra: object) -> Requirement:
@@ -87,7 +88,7 @@ def derive(inputs: Inputs, kb: KnowledgeBase) -> Requirements:
     ]
     items += _board(profile.board)
     forbid: list[Forbid] = []
-    notes: list[str] = []
+    notes: list[str] = list(inputs.notes)
     suites: list[int] = []
     for server, facts in inputs.servers:
         found = _server(server, facts, inputs, kb, policy, items, notes)
@@ -148,7 +149,7 @@ def _server(
     for version in versions:
         picked = _pick_suites(name, facts, kb, policy, inputs.profile.board, version, base)
         for suite, why in picked:
-            items.append(_req(Need.SUITE, suite.id, f"{name}: {why}"))
+            items.append(_req(Need.SUITE, suite.id, f"{name}: {why}", weakens=_weakening(suite)))
             chosen_suites.append(suite.id)
         base = _options_so_far(kb, items)
         items += _groups(name, facts, kb, version, picked, policy, base)
@@ -205,32 +206,57 @@ def _cost(kb: KnowledgeBase, base: dict[str, str | None], want: str) -> int | No
         return None
 
 
-def _refused(suite: Suite, policy: Policy) -> str | None:
+def refused(suite: Suite, policy: Policy) -> str | None:
+    """Why the policy refuses a suite (None: it does not)."""
     flags = set(suite.flags)
-    if flags & {"weak", "null_cipher"} or suite.cipher in ("RC4", "DES", "3DES", "NULL"):
-        return "weak"
-    if "psk" in flags:
-        return "psk (no pre-shared key in the profile)"
+    if (flags & {"weak", "null_cipher"} or suite.cipher in ("RC4", "DES", "3DES", "NULL")) and not policy.allow_weak_ciphers:
+        return "weak cipher"
+    if "psk" in flags and not policy.psk:
+        return "pre-shared key"
     if "cbc" in flags and not policy.allow_cbc:
-        return "cbc"
+        return "CBC"
     if "no_forward_secrecy" in flags and not policy.allow_no_forward_secrecy:
         return "no forward secrecy"
     return None
+
+
+_ADMITTED_BY = {
+    "weak cipher": "[policy].allow_weak_ciphers = true",
+    "pre-shared key": "[policy].psk = true",
+    "CBC": "[policy].allow_cbc = true",
+    "no forward secrecy": "[policy].allow_no_forward_secrecy = true",
+}
+_STRICT = Policy(("1.2", "1.3"), False, False, False, False, False, False, "minimal", None)
+
+
+def _weakening(suite: Suite) -> str | None:
+    """What choosing this suite weakens, and the policy key that allowed it."""
+    reasons = []
+    strict = _STRICT
+    while (why := refused(suite, strict)) is not None and why != "pre-shared key":
+        reasons.append(f"{why} ({_ADMITTED_BY[why]})")
+        strict = _admit(strict, why)
+    return f"{suite.name}: " + ", ".join(reasons) if reasons else None
+
+
+def _admit(policy: Policy, why: str) -> Policy:
+    field = {"weak cipher": "allow_weak_ciphers", "CBC": "allow_cbc",
+             "no forward secrecy": "allow_no_forward_secrecy"}[why]
+    return replace(policy, **{field: True})
 
 
 def _pick_suites(name, facts, kb, policy, board, version, base) -> list[tuple[Suite, str]]:
     accepted = facts.tls13_suites if version == "1.3" else facts.tls12_suites
     known = [(i, kb.suite(s.id)) for i, s in enumerate(accepted)]
     usable = [(i, s) for i, s in known if s is not None and (s.min_tls == "1.3") == (version == "1.3")]
-    allowed = [(i, s) for i, s in usable if _refused(s, policy) is None]
+    allowed = [(i, s) for i, s in usable if refused(s, policy) is None]
     if not allowed:
-        refused = sorted({_refused(s, policy) or "" for _, s in usable})
-        hints = {"cbc": "[policy].allow_cbc = true", "no forward secrecy": "[policy].allow_no_forward_secrecy = true"}
+        reasons = sorted({refused(s, policy) or "" for _, s in usable})
         raise ResolveConflict(
             f"the server accepts no TLS {version} suite that mbedTLS {kb.version} implements "
-            f"and the policy allows (refused: {', '.join(refused) or 'none offered'})",
+            f"and the policy allows (refused: {', '.join(reasons) or 'none offered'})",
             where=name,
-            hint=" or ".join(hints[r] for r in refused if r in hints) or "configgen probe the server to see what it accepts",
+            hint=" or ".join(_ADMITTED_BY[r] for r in reasons if r in _ADMITTED_BY) or "configgen probe the server to see what it accepts",
         )
     accelerated = {"aes": "AES"}.get("aes" if "aes" in board.accelerated else "", None)
     ranked = []

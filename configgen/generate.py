@@ -12,12 +12,15 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+import ipaddress
+
 from configgen import inspect, kb as knowledge
 from configgen.derive import Certificate, Inputs, derive
-from configgen.errors import ConfiggenError, ProfileError
+from configgen.errors import ConfiggenError, ProbeError, ProfileError
 from configgen.options import OptionSet
-from configgen.probe import snapshot
+from configgen.probe import Target, Timeouts, probe, snapshot
 from configgen.probe.facts import ServerFacts
+from configgen.probe.plan import candidates
 from configgen.profile import Profile, Server
 from configgen.render import HeaderContext, render_header
 from configgen.resolve import resolve
@@ -35,14 +38,42 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def _server_facts(profile: Profile, server: Server) -> ServerFacts:
-    if server.snapshot is None:
-        raise ProfileError(
-            "no snapshot to replay",
-            where=f"{profile.path}:[server] {server.name}",
-            hint=f"record one with 'configgen probe {server.host}:{server.port} -o FILE' and name it in snapshot = ...",
-        )
-    return snapshot.load(server.snapshot)
+def _server_facts(profile: Profile, server: Server, offline: bool) -> tuple[ServerFacts, str | None]:
+    """The server's facts, live unless `offline`; a recorded snapshot when it is named and
+    the server cannot be reached. The second value is a note for the banner, if any."""
+    if offline:
+        if server.snapshot is None:
+            raise ProfileError(
+                "no snapshot to replay offline",
+                where=f"{profile.path}:[server] {server.name}",
+                hint=f"record one with 'configgen probe {server.host}:{server.port} -o FILE' "
+                "and name it in snapshot = ...",
+            )
+        return snapshot.load(server.snapshot), None
+    try:
+        return probe_live(server, profile.mbedtls, profile.policy.psk), None
+    except ProbeError as error:
+        if server.snapshot is None:
+            raise
+        note = (f"{server.name} could not be probed ({error.message}); its facts come from the "
+                f"snapshot {profile.relative(server.snapshot)}")
+        return snapshot.load(server.snapshot), note
+
+
+def probe_live(server: Server, line: str, psk: bool) -> ServerFacts:
+    """Probe a server with the suites of an mbedTLS line (the probe's own defaults)."""
+    tls12, tls13 = candidates(knowledge.load(line).suites, psk=psk)
+    sni = server.sni if server.sni is not None else (None if _is_ip(server.host) else server.host)
+    target = Target(server.host, server.port, sni, server.alpn, line, tls12, tls13)
+    return probe(target, Timeouts(5.0, 5.0), 30.0)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _certificates(profile: Profile, paths: tuple[Path, ...], role: str) -> tuple[Certificate, ...]:
@@ -55,18 +86,27 @@ def _certificates(profile: Profile, paths: tuple[Path, ...], role: str) -> tuple
     return tuple(found)
 
 
-def gather(profile: Profile) -> Inputs:
-    """Read what the profile names: snapshots and certificates (the I/O edge)."""
-    servers = tuple((s, _server_facts(profile, s)) for s in profile.servers)
+def gather(profile: Profile, offline: bool = False) -> Inputs:
+    """Read what the profile names: servers (live or recorded) and certificates (the I/O
+    edge)."""
+    found = [(s, *_server_facts(profile, s, offline)) for s in profile.servers]
     anchors = _certificates(profile, profile.ca, "anchor")
     client = _certificates(profile, (profile.client_cert,), "client") if profile.client_cert else ()
-    return Inputs(profile, servers, anchors, client, pem=profile.ca_format == "pem")
+    return Inputs(
+        profile,
+        tuple((server, facts) for server, facts, _ in found),
+        anchors,
+        client,
+        pem=profile.ca_format == "pem",
+        notes=tuple(note for _, _, note in found if note),
+    )
 
 
-def banner_inputs(profile: Profile) -> tuple[tuple[str, str, str], ...]:
+def banner_inputs(profile: Profile, offline: bool) -> tuple[tuple[str, str, str], ...]:
     rows = [("profile", profile.path.name, _sha(profile.path)), ("board", profile.board.source, "")]
     for server in profile.servers:
-        detail = f"snapshot {profile.relative(server.snapshot)} {_sha(server.snapshot)}" if server.snapshot else ""
+        detail = (f"snapshot {profile.relative(server.snapshot)} {_sha(server.snapshot)}"
+                  if offline and server.snapshot else "probed live")
         rows.append(("server", f"{server.host}:{server.port}", detail))
     rows += [("trust", profile.relative(p), _sha(p)) for p in profile.ca]
     if profile.client_cert:
@@ -74,11 +114,13 @@ def banner_inputs(profile: Profile) -> tuple[tuple[str, str, str], ...]:
     return tuple(rows)
 
 
-def command_for(profile: Profile, output: str | None, line_option: str | None) -> str:
+def command_for(profile: Profile, output: str | None, line_option: str | None, offline: bool) -> str:
     """The normalised command that regenerates the header (no absolute paths)."""
     words = ["configgen", "generate", "--profile", profile.path.name]
     if line_option:
         words += ["--mbedtls", line_option]
+    if offline:
+        words.append("--offline")
     if output and output != "-":
         words += ["-o", Path(output).name]
     return shlex.join(words)
@@ -89,18 +131,20 @@ def generate(
     output: str | None = None,
     line_option: str | None = None,
     command: str | None = None,
+    offline: bool = False,
 ) -> Generated:
-    """The header for a project profile (and the option set behind it). `command` replaces
+    """The header for a project profile (and the option set behind it). Servers are probed
+    live unless `offline` (then their recorded snapshots are replayed). `command` replaces
     the regenerate command the banner names (for wrappers, like pip-tools'
     CUSTOM_COMPILE_COMMAND)."""
     base = knowledge.load(profile.mbedtls)
-    inputs = gather(profile)
+    inputs = gather(profile, offline)
     options = resolve(derive(inputs, base), base)
-    command = command or command_for(profile, output, line_option)
+    command = command or command_for(profile, output, line_option, offline)
     context = HeaderContext(
         board=profile.board.name,
         command=command,
-        inputs=banner_inputs(profile),
+        inputs=banner_inputs(profile, offline),
         file_name=Path(output).name if output and output != "-" else "mbedtls_config.h",
     )
     return Generated(render_header(options, base, context), options, profile, command)

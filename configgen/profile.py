@@ -63,6 +63,8 @@ class Policy:
     allow_unsupported_critical_extensions: bool
     allow_cbc: bool
     allow_no_forward_secrecy: bool
+    allow_weak_ciphers: bool  # NULL, RC4, DES, 3DES suites
+    psk: bool  # the device holds a pre-shared key, so PSK suites may be used
     margin: str
     at: str | None  # validation date pinned for reproducible builds (ISO date)
 
@@ -326,6 +328,8 @@ def _policy(path: Path, table: Any, line: str) -> Policy:
         allow_unsupported_critical_extensions=c.get("allow_unsupported_critical_extensions", bool, False),
         allow_cbc=c.get("allow_cbc", bool, False),
         allow_no_forward_secrecy=c.get("allow_no_forward_secrecy", bool, False),
+        allow_weak_ciphers=c.get("allow_weak_ciphers", bool, False),
+        psk=c.get("psk", bool, False),
         margin=c.choice("margin", MARGINS, "minimal"),
         at=c.get("at", str, None),
     )

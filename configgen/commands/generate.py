@@ -20,6 +20,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", default="-", help="the header to write (- for stdout)")
     parser.add_argument("--mbedtls", choices=LINES, help="the mbedTLS line (default: the profile's)")
     parser.add_argument(
+        "--offline", action="store_true",
+        help="replay the servers' recorded snapshots instead of probing them (deterministic builds)",
+    )
+    parser.add_argument(
         "--check", action="store_true",
         help="write nothing; exit 1 when OUTPUT differs from what would be generated",
     )
@@ -27,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     profile = profiles.load(args.profile, args.mbedtls)
-    result = generate(profile, args.output, args.mbedtls, os.environ.get(ENV_COMMAND))
+    result = generate(profile, args.output, args.mbedtls, os.environ.get(ENV_COMMAND), args.offline)
     text = result.text
     if args.check:
         if args.output == "-":

@@ -29,7 +29,8 @@ from configgen.kb import cpp
 from configgen.kb.model import KnowledgeBase
 
 # Options the closure never picks on its own: they change how mbedTLS is built rather than
-# what it can do (alternative implementations, PSA's own configuration mechanism, tests).
+# what it can do (alternative implementations, PSA's own configuration mechanism, tests), or
+# they promise code from elsewhere. A requirement may still name one explicitly.
 _NEVER_SUFFIXES = ("_ALT",)
 _NEVER = frozenset(
     {
@@ -41,6 +42,7 @@ _NEVER = frozenset(
         "MBEDTLS_DEPRECATED_WARNING",
         "MBEDTLS_DEPRECATED_REMOVED",
         "MBEDTLS_USE_PSA_CRYPTO",
+        "MBEDTLS_PSA_CRYPTO_CLIENT",  # means "another party implements PSA": link errors
     }
 )
 _MAX_STEPS = 300
@@ -139,7 +141,9 @@ class _Solver:
     def __init__(self, kb: KnowledgeBase, weights: Mapping[str, float], forbid: frozenset[str]):
         self.kb = kb
         self.weights = weights
+        self.forbid = forbid
         self.allowed = pickable(kb) - forbid
+        self.explicit: frozenset[str] = frozenset()  # options a want names itself
         self.defines, _, self.undefs = _sites(kb)
 
     def cost(self, names: tuple[str, ...]) -> tuple[float, int]:
@@ -151,8 +155,14 @@ class _Solver:
         errors = len(self.kb.evaluate({**current, **dict.fromkeys(names)}).errors)
         return weight, errors, count
 
-    def make_true(self, expr: str, current: Options) -> tuple[str, ...] | None:
-        """Options that make `expr` hold (not closed over #errors), or None."""
+    def make_true(self, expr: str, current: Options, explicit: bool = False) -> tuple[str, ...] | None:
+        """Options that make `expr` hold (not closed over #errors), or None. With `explicit`,
+        options the expression names itself may be added even if the closure would never
+        pick them on its own (a requirement that asks for MBEDTLS_ENTROPY_HARDWARE_ALT)."""
+        self.explicit = frozenset(
+            n for n in cpp.identifiers(expr)
+            if explicit and n not in self.forbid and (o := self.kb.option(n)) is not None and o.is_flag
+        )
         return self._solve(_nnf(cpp.parse(expr)), dict(current), frozenset(), 0)
 
     def _solve(self, node, current, visiting, depth) -> tuple[str, ...] | None:
@@ -177,7 +187,7 @@ class _Solver:
             return min(options, key=lambda found: self.score(found, current)) if options else None
         if kind in ("defined", "id"):
             name = node[1]
-            if name in self.allowed and name not in current:
+            if (name in self.allowed or name in self.explicit) and name not in current:
                 # a user option the adjust headers may #undef again: avoid those conditions
                 keep = " && ".join(f"!({c})" for c in self.undefs.get(name, ()))
                 if not keep:
@@ -228,7 +238,7 @@ def cone_of(kb: KnowledgeBase, expr: str) -> frozenset[str]:
 def direct(kb: KnowledgeBase, want: str, forbid: frozenset[str] = frozenset()) -> frozenset[str]:
     """The options that make a want hold by themselves, before mbedTLS's own dependencies:
     what a reason for that want should be attached to."""
-    return frozenset(_Solver(kb, {}, forbid).make_true(want, {}) or ())
+    return frozenset(_Solver(kb, {}, forbid).make_true(want, {}, explicit=True) or ())
 
 
 def enable(
@@ -258,7 +268,7 @@ def enable(
             target = f"!({error_condition(kb, error.file, error.line)})"
             message = error.message.replace('" "', "").strip('"')
             problem, kind = f"{message} ({error.file}:{error.line})", "error"
-        added = solver.make_true(target, current)
+        added = solver.make_true(target, current, explicit=bool(unmet))
         if added:
             trial = {**current, **dict.fromkeys(added)}
             if not kb.evaluate(trial).holds(target):

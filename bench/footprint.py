@@ -1,0 +1,110 @@
+"""Footprint of single-suite headers against mbedTLS's own configurations (Cortex-M4).
+
+    .venv/bin/python bench/footprint.py [--lines 3.6 2.28]
+
+For a few common suites, configgen resolves a header that needs exactly that suite, plus
+what any device needs (a TLS client, random numbers, X.509 verification of a server whose
+certificate fits the suite: ECDSA P-256 or RSA-2048, DER trust anchors, hardware entropy),
+builds the library with arm-none-eabi-gcc -Os for Cortex-M4 and prints its text size next
+to mbedTLS's default configuration and its hand-written configs/config-suite-b.h, both made
+bare-metal buildable the way mbedTLS's scripts/footprint.sh does (no net_sockets, timing,
+FS I/O; NO_PLATFORM_ENTROPY), plus no PSA file storage and no time(), which 3.6 cannot
+build without an OS (as config.py's baremetal preset).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from configgen import kb as knowledge
+from configgen import mbedbuild, sources
+from configgen.render import HeaderContext, render_header
+from configgen.requirements import Need, Requirement, Requirements
+from configgen.resolve import resolve
+
+CFLAGS = ("-Os", "-mcpu=cortex-m4", "-mthumb", "-ffunction-sections", "-fdata-sections")
+SUITES = (0xC02B, 0xC02F, 0xC030, 0xC0AE, 0x1301)
+RSA_ENCRYPTION, ECDSA_SHA256, SHA256_RSA = "1.2.840.113549.1.1.1", "1.2.840.10045.4.3.2", "1.2.840.113549.1.1.11"
+EC_PUBLIC_KEY = "1.2.840.10045.2.1"
+
+
+def bare_metal(tree, text: str) -> str:
+    """A config made bare-metal buildable with mbedTLS's own config.py (footprint.sh)."""
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / "config.h"
+        path.write_text(text)
+        script = [sys.executable, str(tree.root / "scripts" / "config.py"), "-f", str(path)]
+        # footprint.sh's list, plus what 3.6 cannot build bare metal with (config.py's
+        # baremetal preset drops them too): PSA storage on files, and time()
+        for name in ("MBEDTLS_NET_C", "MBEDTLS_TIMING_C", "MBEDTLS_FS_IO",
+                     "MBEDTLS_PSA_ITS_FILE_C", "MBEDTLS_PSA_CRYPTO_STORAGE_C",
+                     "MBEDTLS_HAVE_TIME", "MBEDTLS_HAVE_TIME_DATE"):
+            subprocess.run([*script, "unset", name], capture_output=True)
+        subprocess.run([*script, "--force", "set", "MBEDTLS_NO_PLATFORM_ENTROPY"], capture_output=True)
+        return path.read_text()
+
+
+def suite_header(kb, suite) -> str:
+    ecdsa = "ECDSA" in suite.key_exchange or suite.min_tls == "1.3"
+    via = f"bench: {suite.name}"
+    items = [
+        Requirement(Need.FEATURE, "client", via),
+        Requirement(Need.FEATURE, "rng", via),
+        Requirement(Need.FEATURE, "verify", via),
+        Requirement(Need.FEATURE, "entropy_hardware", via),
+        Requirement(Need.FEATURE, "tls1_3" if suite.min_tls == "1.3" else "tls1_2", via),
+        Requirement(Need.SUITE, suite.id, via),
+        Requirement(Need.GROUP, "secp256r1", via),
+        Requirement(Need.SIGNATURE, ECDSA_SHA256 if ecdsa else SHA256_RSA, via),
+        Requirement(Need.PUBLIC_KEY, EC_PUBLIC_KEY if ecdsa else RSA_ENCRYPTION, via),
+        Requirement(Need.MPI_BYTES, 32 if ecdsa else 256, via),
+        Requirement(Need.IN_CONTENT, 4096, via),
+        Requirement(Need.OUT_CONTENT, 1024, via),
+    ]
+    options = resolve(Requirements(tuple(items), suites=(suite.id,)), kb)
+    return render_header(options, kb, HeaderContext("bench", "bench/footprint.py"))
+
+
+def text_size(tree, header: str) -> int:
+    library = mbedbuild.build_library(
+        tree, header, cc="arm-none-eabi-gcc", cflags=CFLAGS, ar="arm-none-eabi-ar"
+    )
+    out = subprocess.run(["arm-none-eabi-size", "-t", str(library.archive)],
+                         capture_output=True, text=True, check=True).stdout
+    return int(out.strip().splitlines()[-1].split()[0])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", nargs="+", default=["3.6", "2.28"])
+    args = parser.parse_args()
+    if shutil.which("arm-none-eabi-gcc") is None:
+        print("arm-none-eabi-gcc is missing: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi")
+        return 2
+    print(f"library text, arm-none-eabi-gcc {' '.join(CFLAGS)}")
+    for line in args.lines:
+        tree = sources.find_tree(line)
+        kb = knowledge.load(line)
+        default = text_size(tree, bare_metal(tree, tree.config_header.read_text()))
+        suite_b = text_size(tree, bare_metal(tree, (tree.root / "configs" / "config-suite-b.h").read_text()))
+        print(f"\nmbedTLS {tree.version}")
+        print(f"  {'default config (bare metal)':44} {default / 1024:8.1f} KiB  1.00")
+        print(f"  {'configs/config-suite-b.h (hand-written)':44} {suite_b / 1024:8.1f} KiB  {suite_b / default:.2f}")
+        for suite_id in SUITES:
+            suite = kb.suite(suite_id)
+            if suite is None:
+                print(f"  0x{suite_id:04X} not implemented by mbedTLS {tree.version}")
+                continue
+            size = text_size(tree, suite_header(kb, suite))
+            print(f"  {suite.hex} {suite.name:37} {size / 1024:8.1f} KiB  {size / default:.2f}"
+                  f"  (vs suite-b {size / suite_b:.2f})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

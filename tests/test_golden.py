@@ -1,0 +1,96 @@
+"""Golden headers: every case in tests/golden/ regenerates to the committed text.
+
+A case is a folder with profile.toml, the recorded server.json and expected-<line>.h for
+each mbedTLS line it covers (the profile's own line, else every line of its board).
+`pytest --update-golden` rewrites the expected files; review their diff like code.
+"""
+
+from __future__ import annotations
+
+import difflib
+import getpass
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from configgen import __version__
+from configgen import profile as profiles
+from configgen.generate import generate
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "profile.toml").is_file())
+OUTPUT = "mbedtls_config.h"
+
+
+def _lines(case: str) -> list[str]:
+    declared = profiles.read_toml(GOLDEN / case / "profile.toml").get("mbedtls")
+    if declared:
+        return [declared]
+    return list(profiles.load(GOLDEN / case / "profile.toml").board.mbedtls)
+
+
+PARAMS = [(case, line) for case in CASES for line in _lines(case)]
+
+
+def _normalised(text: str) -> str:
+    return text.replace(f"configgen {__version__} ", "configgen VERSION ")
+
+
+@pytest.mark.parametrize(("case", "line"), PARAMS, ids=[f"{c}-{l}" for c, l in PARAMS])
+def test_golden_header(case, line, request):
+    profile = profiles.load(GOLDEN / case / "profile.toml", line)
+    text = _normalised(generate(profile, OUTPUT, offline=True).text)
+    expected_path = GOLDEN / case / f"expected-{line}.h"
+    if request.config.getoption("--update-golden"):
+        expected_path.write_text(text)
+    expected = expected_path.read_text()
+    if text != expected:
+        diff = "".join(difflib.unified_diff(
+            expected.splitlines(True), text.splitlines(True), "expected", "actual"))
+        pytest.fail(f"{expected_path.name} differs (pytest --update-golden rewrites it):\n{diff}")
+
+
+@pytest.mark.parametrize(("case", "line"), PARAMS, ids=[f"{c}-{l}" for c, l in PARAMS])
+def test_golden_header_leaks_nothing_of_the_machine(case, line):
+    text = generate(profiles.load(GOLDEN / case / "profile.toml", line), OUTPUT, offline=True).text
+    for leak in (str(Path.home()), str(GOLDEN), os.getcwd(), getpass.getuser() + "/", sys.version.split()[0]):
+        assert leak not in text, leak
+
+
+def test_generating_twice_gives_the_same_bytes_whatever_the_hash_seed(tmp_path):
+    case = GOLDEN / CASES[0] / "profile.toml"
+    outputs = set()
+    for seed in ("0", "1", "12345"):
+        result = subprocess.run(
+            [sys.executable, "-m", "configgen", "generate", "--profile", str(case), "--offline"],
+            capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        assert result.returncode == 0, result.stderr
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
+
+
+def test_check_says_whether_the_header_is_current(tmp_path):
+    case = GOLDEN / CASES[0] / "profile.toml"
+    header = tmp_path / "mbedtls_config.h"
+
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "configgen", "generate", "--profile", str(case), "--offline", "-o", str(header), *extra],
+            capture_output=True, text=True,
+        )
+
+    assert run("--check").returncode == 1  # missing
+    assert not header.exists()
+    assert run().returncode == 0
+    first = header.stat().st_mtime_ns
+    assert run("--check").returncode == 0
+    assert run().returncode == 0
+    assert header.stat().st_mtime_ns == first  # unchanged text: not rewritten
+    header.write_text(header.read_text().replace("#define MBEDTLS_SSL_CLI_C\n", ""))
+    stale = run("--check")
+    assert stale.returncode == 1 and "is stale" in stale.stderr
+    assert "MBEDTLS_SSL_CLI_C" not in header.read_text()  # --check writes nothing

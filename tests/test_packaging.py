@@ -1,0 +1,42 @@
+"""`pip install .` gives a working configgen: the wheel carries templates/, profiles/, the
+knowledge base and its data, and the installed command generates the same header."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+CASE = ROOT / "tests" / "golden" / "rsa2048-ecdhe-rsa-gcm"
+
+
+@pytest.mark.mbedtls
+def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path):
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+                   check=True, capture_output=True)
+    (wheel,) = dist.glob("configgen-*.whl")
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, capture_output=True)
+    configgen = env_dir / "bin" / "configgen"
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    version = subprocess.run([str(configgen), "--version"], capture_output=True, text=True, cwd=outside, env=env)
+    assert version.returncode == 0 and version.stdout.startswith("configgen ")
+    where = subprocess.run([str(python), "-c", "import configgen, sys; print(configgen.__file__)"],
+                           capture_output=True, text=True, cwd=outside, env=env)
+    assert str(env_dir) in where.stdout  # the installed copy, not the checkout
+    installed = subprocess.run([str(configgen), "generate", "--profile", str(CASE / "profile.toml"), "--offline"],
+                               capture_output=True, text=True, cwd=outside, env=env)
+    assert installed.returncode == 0, installed.stderr
+    here = subprocess.run([sys.executable, "-m", "configgen", "generate", "--profile", str(CASE / "profile.toml"), "--offline"],
+                          capture_output=True, text=True)
+    assert installed.stdout == here.stdout
