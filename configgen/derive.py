@@ -19,10 +19,11 @@ Choices made here, in order:
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
-from configgen import inspect
+from configgen import chain, inspect
 from configgen.certfacts import CertFacts, KeyType
 from configgen.errors import ResolveConflict
 from configgen.kb import closure
@@ -69,6 +70,7 @@ class Inputs:
     anchors: tuple[Certificate, ...]
     client: tuple[Certificate, ...]  # the device's own chain, leaf first
     pem: bool  # trust anchors / client credentials are embedded as PEM
+    at: dt.datetime = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)  # when chains are checked
     notes: tuple[str, ...] = ()  # where facts came from, when the integrator should know
 
 
@@ -94,7 +96,7 @@ def derive(inputs: Inputs, kb: KnowledgeBase) -> Requirements:
         found = _server(server, facts, inputs, kb, policy, items, notes)
         suites += [s for s in found if s not in suites]
         forbid += _intolerance(server, facts)
-    items += _certificates(inputs, kb, policy)
+    items += _certificates(inputs, kb, policy, notes)
     if inputs.pem:
         items.append(_req(Need.FEATURE, "pem", f"{where}: [trust].format = \"pem\""))
     items += [_req(Need.OPTION, (o.name, o.value), f"{where}: [overrides.enable] {o.reason}")
@@ -139,6 +141,7 @@ def _server(
     notes: list[str],
 ) -> list[int]:
     name = server.name
+    _check_chain(server, facts, inputs, kb)
     versions = _versions(server, facts, kb, policy)
     chosen_suites: list[int] = []
     base = _options_so_far(kb, items)
@@ -162,6 +165,35 @@ def _server(
             hint="add [client] cert = ... and key = ... to the profile",
         )
     return chosen_suites
+
+
+# Verify flags a device without a wall clock never raises (it does not check dates).
+_DATE_FLAGS = ("MBEDTLS_X509_BADCERT_EXPIRED", "MBEDTLS_X509_BADCERT_FUTURE")
+
+
+def _check_chain(server: Server, facts: ServerFacts, inputs: Inputs, kb: KnowledgeBase) -> None:
+    """Stop when the server's chain would not verify against the profile's trust anchors:
+    a header cannot fix that, and one that 'works' would have to turn verification off."""
+    if not facts.certificate_chain or not inputs.anchors:
+        return
+    sent = list(_server_chain(facts, include_roots=True))
+    host = server.sni or server.host
+    report = chain.diagnose(sent, [a.facts for a in inputs.anchors], host, inputs.at, kb)
+    no_clock = inputs.profile.board.time != "wall-clock"
+    ignored = sum(f.bit for f in kb.verify_flags if f.name in _DATE_FLAGS) if no_clock else 0
+    flags = report.flags & ~ignored
+    if not report.verified or not flags:
+        return
+    date_codes = ("expired", "not-yet-valid") if no_clock else ()
+    errors = [f for f in report.findings if f.severity.value == "error" and f.code not in date_codes]
+    first = errors[0] if errors else None
+    names = ", ".join(n.removeprefix("MBEDTLS_X509_") for n in report.flag_names)
+    raise ResolveConflict(
+        f"the server's chain does not verify against the trust anchors (flags 0x{flags:02X}: {names})"
+        + (f": {first.message}" if first else ""),
+        where=server.name,
+        hint=first.fix if first else "configgen inspect the chain with --ca to see why",
+    )
 
 
 def _versions(server: Server, facts: ServerFacts, kb: KnowledgeBase, policy: Policy) -> list[str]:
@@ -413,7 +445,35 @@ def _out_size(inputs: Inputs) -> int:
 # --- certificates ----------------------------------------------------------------------------
 
 
-def _certificates(inputs: Inputs, kb: KnowledgeBase, policy: Policy) -> list[Requirement]:
+def _critical_extensions(cert: Certificate, kb: KnowledgeBase, policy: Policy, notes: list[str]) -> list[Requirement]:
+    """Critical extensions mbedTLS cannot process: the 2.28 option, the 3.6 callback (for
+    certificates the application parses itself), or a stop. Only with the policy's consent."""
+    role = inspect.Role.PRESENTED if cert.role == "server" else inspect.Role.ANCHOR
+    verdict = inspect.certificate_verdict(cert.facts, kb, role)
+    problems = [p for p in verdict.problems if p.code == "unsupported-critical-extension"]
+    if not problems:
+        return []
+    problem = problems[0]
+    where = cert.where
+    if problem.severity is inspect.Severity.ERROR:
+        raise ResolveConflict(problem.message, where=where, hint=problem.fix)
+    if not policy.allow_unsupported_critical_extensions:
+        raise ResolveConflict(
+            problem.message, where=where,
+            hint="if you accept that its constraint is not enforced, set "
+            "[policy].allow_unsupported_critical_extensions = true (see configgen inspect)",
+        )
+    needs = [n for n in verdict.needs if n.weakens and n.option == kb.x509.get("critical_extension_option")]
+    if needs:
+        return [_req(Need.FEATURE, "critical_extensions", f"{where}: {problem.message}",
+                     weakens="unsupported critical extensions are skipped, in the server's chain "
+                     "too: allowed by [policy].allow_unsupported_critical_extensions = true")]
+    notes.append(f"{where}: parse it with {kb.x509.get('extension_callback')}() and the callback "
+                 f"'configgen inspect {where} --mbedtls {kb.line}' prints ({problem.message})")
+    return []
+
+
+def _certificates(inputs: Inputs, kb: KnowledgeBase, policy: Policy, notes: list[str]) -> list[Requirement]:
     found: list[Requirement] = []
     mpi = 0
     mpi_via = ""
@@ -422,7 +482,12 @@ def _certificates(inputs: Inputs, kb: KnowledgeBase, policy: Policy) -> list[Req
         for server, facts in inputs.servers
         for i, _chain_cert in enumerate(_server_chain(facts))
     ] + list(inputs.client)
+    for server, facts in inputs.servers:  # roots the server sends are parsed too
+        for i, sent in enumerate(_server_chain(facts, include_roots=True)):
+            if sent.subject == sent.issuer:
+                found += _critical_extensions(Certificate(sent, f"{server.name} chain[{i}]", "server"), kb, policy, notes)
     for cert in everything:
+        found += _critical_extensions(cert, kb, policy, notes)
         facts = cert.facts
         subject = facts.common_name or facts.subject
         via = f"{cert.where}: \"{subject}\""
@@ -457,12 +522,12 @@ def _certificates(inputs: Inputs, kb: KnowledgeBase, policy: Policy) -> list[Req
     return found
 
 
-def _server_chain(facts: ServerFacts) -> Iterable[CertFacts]:
-    """The certificates the server sends that mbedTLS must parse: a self-signed root in the
-    chain is skipped by mbedTLS when it cannot parse it (ssl_tls.c), so it needs nothing."""
+def _server_chain(facts: ServerFacts, include_roots: bool = False) -> Iterable[CertFacts]:
+    """The certificates the server sends. Without `include_roots`, only those mbedTLS must
+    parse: a self-signed root in the chain is skipped when it cannot be parsed (ssl_tls.c)."""
     for index, der in enumerate(facts.certificate_chain):
         for cert in inspect.parse(der, f"{facts.host}:{facts.port} chain[{index}]").certificates:
-            if cert.subject != cert.issuer:
+            if include_roots or cert.subject != cert.issuer:
                 yield cert
 
 

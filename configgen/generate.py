@@ -7,6 +7,7 @@ call `generate()`.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import shlex
 from dataclasses import dataclass
@@ -98,8 +99,17 @@ def gather(profile: Profile, offline: bool = False) -> Inputs:
         anchors,
         client,
         pem=profile.ca_format == "pem",
+        at=check_time(profile),
         notes=tuple(note for _, _, note in found if note),
     )
+
+
+def check_time(profile: Profile) -> dt.datetime:
+    """When certificate chains are checked: [policy].at (reproducible builds), else now."""
+    if profile.policy.at:
+        return dt.datetime.combine(dt.date.fromisoformat(profile.policy.at), dt.time(12),
+                                   tzinfo=dt.timezone.utc)
+    return dt.datetime.now(dt.timezone.utc)
 
 
 def banner_inputs(profile: Profile, offline: bool) -> tuple[tuple[str, str, str], ...]:

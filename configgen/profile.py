@@ -10,6 +10,7 @@ here with a table per section rather than through a generic schema library.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -331,10 +332,18 @@ def _policy(path: Path, table: Any, line: str) -> Policy:
         allow_weak_ciphers=c.get("allow_weak_ciphers", bool, False),
         psk=c.get("psk", bool, False),
         margin=c.choice("margin", MARGINS, "minimal"),
-        at=c.get("at", str, None),
+        at=c.get("at", str, None, _iso_date),
     )
     c.done()
     return policy
+
+
+def _iso_date(value: str) -> str | None:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return f"{value!r} is not a date (use YYYY-MM-DD)"
+    return None
 
 
 def _overrides(path: Path, section: str, table: Any) -> tuple[Override, ...]:

@@ -4,36 +4,16 @@ application-data round trip with the server the case was recorded from, on 127.0
 
 from __future__ import annotations
 
-import re
 import shlex
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from configgen import mbedbuild, sources
+from configgen import sources
 from configgen import profile as profiles
 from configgen.generate import generate
+from handshake import build_client, mfl_arguments, run_client
 from probe_servers import LOOPBACK, free_port, process_server
 from test_golden import GOLDEN, PARAMS
-
-CLIENT = Path(__file__).parent.parent / "configgen" / "data" / "client.c"
-
-
-def build_client(tree, header: str, work: Path) -> Path:
-    assert mbedbuild.check_config(tree, header) == ""
-    library = mbedbuild.build_library(tree, header)
-    return mbedbuild.build_program(library, CLIENT, work / "client")
-
-
-def client_arguments(profile, header: str) -> list[str]:
-    args = ["--name", "localhost"]
-    if profile.client_cert:
-        args += ["--cert", str(profile.client_cert), "--key", str(profile.client_key)]
-    mfl = re.search(r"MBEDTLS_SSL_MAX_FRAG_LEN_(\d+)", header)
-    if mfl:
-        args += ["--mfl", mfl.group(1)]
-    return args
 
 
 @pytest.mark.mbedtls
@@ -42,13 +22,13 @@ def test_golden_header_handshakes(case, line, tmp_path):
     folder = GOLDEN / case
     profile = profiles.load(folder / "profile.toml", line)
     header = generate(profile, "mbedtls_config.h", offline=True).text
-    client = build_client(sources.find_tree(line), header, tmp_path)
+    client = build_client(sources.find_tree(line), header, tmp_path / "client")
     port = free_port()
     argv = ["openssl", "s_server", "-accept", f"{LOOPBACK}:{port}", "-rev", "-quiet",
             *shlex.split((folder / "s_server.args").read_text())]
+    args = ["--name", "localhost", *mfl_arguments(header)]
+    if profile.client_cert:
+        args += ["--cert", str(profile.client_cert), "--key", str(profile.client_key)]
     with process_server(argv, port, cwd=folder):
-        result = subprocess.run(
-            [str(client), LOOPBACK, str(port), str(profile.ca[0]), *client_arguments(profile, header)],
-            capture_output=True, text=True, timeout=60,
-        )
-    assert result.returncode == 0 and result.stdout.startswith("ok:"), result.stdout + result.stderr
+        outcome = run_client(client, port, profile.ca[0], *args)
+    assert outcome.ok, outcome.text

@@ -2,13 +2,15 @@
  * configgen's test client: one TLS handshake and one application-data round trip with
  * whatever configuration header it is compiled against (-DMBEDTLS_CONFIG_FILE=...).
  *
- *   client HOST PORT CA_FILE [--name NAME] [--cert FILE --key FILE] [--mfl N] [--send TEXT]
+ *   client HOST PORT CA_FILE [--name NAME] [--cert FILE --key FILE] [--mfl N]
+ *          [--send TEXT | --send-size N | --mqtt 1]
  *
  * It brings its own socket callbacks, file reading and (when the header asks for
  * MBEDTLS_ENTROPY_HARDWARE_ALT) a hardware-poll stand-in, so it links with headers made for
- * boards without mbedTLS's net_sockets.c or file I/O. It prints "ok: SUITE" and exits 0
- * when the server's answer came back; otherwise it prints "error -0xNNNN in STEP" and
- * exits 1.
+ * boards without mbedTLS's net_sockets.c or file I/O. It sends a line (TEXT, or N bytes:
+ * a reversing echo server then answers with records that large) or an MQTT CONNECT, prints
+ * "ok: SUITE" and exits 0 when the server's answer came back; otherwise it prints
+ * "error -0xNNNN in STEP" and exits 1.
  */
 #include "mbedtls/ssl.h"
 #include "mbedtls/ctr_drbg.h"
@@ -131,6 +133,10 @@ int main(int argc, char **argv)
     const char *host = argv[1], *port = argv[2], *ca_file = argv[3];
     const char *name = host, *cert_file = NULL, *key_file = NULL, *text = "configgen ping\n";
     int mfl = 0;
+    size_t total = 0;
+    /* MQTT 3.1.1 CONNECT, client id "cfggen", clean session: a broker answers with CONNACK */
+    static const char mqtt_connect[] = { 0x10, 0x12, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02,
+                                         0x00, 0x3c, 0x00, 0x06, 'c', 'f', 'g', 'g', 'e', 'n' };
     for (int i = 4; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--name") == 0) {
             name = argv[i + 1];
@@ -142,7 +148,23 @@ int main(int argc, char **argv)
             mfl = atoi(argv[i + 1]);
         } else if (strcmp(argv[i], "--send") == 0) {
             text = argv[i + 1];
+        } else if (strcmp(argv[i], "--send-size") == 0) {
+            size_t size = (size_t) atol(argv[i + 1]);
+            char *line = malloc(size + 1);
+            if (line == NULL || size == 0) {
+                return 2;
+            }
+            memset(line, 'x', size - 1);
+            line[size - 1] = '\n';
+            line[size] = '\0';
+            text = line;
+        } else if (strcmp(argv[i], "--mqtt") == 0) {
+            text = mqtt_connect;
+            total = sizeof(mqtt_connect);
         }
+    }
+    if (total == 0) {
+        total = strlen(text);
     }
 
     int ret;
@@ -249,7 +271,7 @@ int main(int argc, char **argv)
             return fail("mbedtls_ssl_handshake", ret);
         }
     }
-    size_t sent = 0, total = strlen(text);
+    size_t sent = 0;
     while (sent < total) {
         ret = mbedtls_ssl_write(&ssl, (const unsigned char *) text + sent, total - sent);
         if (ret < 0) {
