@@ -97,6 +97,7 @@ def derive(inputs: Inputs, kb: KnowledgeBase) -> Requirements:
         suites += [s for s in found if s not in suites]
         forbid += _intolerance(server, facts)
     items += _certificates(inputs, kb, policy, notes)
+    items += _ecc_memory(items, policy)
     if inputs.pem:
         items.append(_req(Need.FEATURE, "pem", f"{where}: [trust].format = \"pem\""))
     items += [_req(Need.OPTION, (o.name, o.value), f"{where}: [overrides.enable] {o.reason}")
@@ -108,6 +109,20 @@ def derive(inputs: Inputs, kb: KnowledgeBase) -> Requirements:
             "refuse to verify a certificate without it (-0x5D80)"
         )
     return Requirements(tuple(items), tuple(forbid), tuple(suites), tuple(notes))
+
+
+def _ecc_memory(items: Sequence[Requirement], policy: Policy) -> list[Requirement]:
+    """With margin "minimal", elliptic-curve arithmetic keeps its working memory small, as
+    mbedTLS's own low-RAM config (configs/config-suite-b.h) does: slower, a few KiB less heap."""
+    if policy.margin != "minimal" or not any(r.need is Need.GROUP for r in items):
+        return []
+    via = "[policy].margin = \"minimal\": ECC working memory kept small, as configs/config-suite-b.h"
+    return [
+        _req(Need.OPTION, ("MBEDTLS_ECP_WINDOW_SIZE", "2"), via,
+             derivation="2: smaller precomputed tables (mbedTLS default 4), slower point multiplication"),
+        _req(Need.OPTION, ("MBEDTLS_ECP_FIXED_POINT_OPTIM", "0"), via,
+             derivation="0: no fixed-point speed-up tables"),
+    ]
 
 
 # --- board -----------------------------------------------------------------------------------

@@ -111,7 +111,7 @@ def _values(reqs: Requirements, kb: KnowledgeBase) -> dict[str, tuple[str, list[
         if r.need is Need.OPTION:
             name, value = r.value  # type: ignore[misc]
             if value is not None:
-                values[name] = (str(value), [r.via], None)
+                values[name] = (str(value), [r.via], r.derivation)
     return values
 
 

@@ -442,8 +442,9 @@ allow_anonymous true
 # mbedTLS's own ssl_server2, built from the real sources with the default config -------------
 
 
-def ssl_server2_binary(line: str) -> Path:
-    """programs/ssl/ssl_server2 of an mbedTLS line, built once and cached by its inputs."""
+def mbedtls_program(line: str, name: str) -> Path:
+    """programs/ssl/<name> (ssl_server2, ssl_client2) of an mbedTLS line with its default
+    config, built once and cached by its inputs."""
     import hashlib
 
     from configgen import mbedbuild, sources
@@ -458,13 +459,13 @@ def ssl_server2_binary(line: str) -> Path:
                    "framework/tests/src/drivers"):
         helpers += sorted((root / folder).glob("*.c"))
     key = hashlib.sha256(f"{root}\0{tree.version}\0{library.archive}".encode()).hexdigest()[:20]
-    output = sources.cache_dir() / "programs" / key / "ssl_server2"
+    output = sources.cache_dir() / "programs" / key / name
     if not output.is_file():
         output.parent.mkdir(parents=True, exist_ok=True)
         extra = tuple(f"-I{d}" for d in includes if d.is_dir()) + tuple(
             str(h) for h in helpers) + (str(library.archive),)
-        tmp = output.with_name("ssl_server2.new")
-        mbedbuild.build_program(library, root / "programs/ssl/ssl_server2.c", tmp, extra=extra)
+        tmp = output.with_name(f"{name}.new")
+        mbedbuild.build_program(library, root / f"programs/ssl/{name}.c", tmp, extra=extra)
         os.replace(tmp, output)
     return output
 
@@ -472,7 +473,7 @@ def ssl_server2_binary(line: str) -> Path:
 def ssl_server2(pki: Pki, line: str, *settings: str) -> contextlib.AbstractContextManager[int]:
     """mbedTLS's ssl_server2 on 127.0.0.1 with key=value settings (e.g. "force_version=tls12")."""
     port = free_port()
-    argv = [str(ssl_server2_binary(line)), f"server_addr={LOOPBACK}", f"server_port={port}",
+    argv = [str(mbedtls_program(line, "ssl_server2")), f"server_addr={LOOPBACK}", f"server_port={port}",
             f"crt_file={pki.chain}", f"key_file={pki.key}", f"ca_file={pki.ca}", "debug_level=0",
             *settings]
     return process_server(argv, port, stop=signal.SIGKILL)

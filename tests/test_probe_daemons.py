@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from probe_servers import LOOPBACK, have, make_pki, mosquitto_server, nginx_server
 
 from configgen import kb
 from configgen.probe import ServerFacts, Target, Timeouts, probe
 from configgen.probe.plan import candidates
-from probe_servers import LOOPBACK, have, make_pki, mosquitto_server, nginx_server
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,6 @@ import re
 import time
 
 import pytest
-
-from configgen import kb
-from configgen.cli import main
-from configgen.probe import Target, Timeouts, probe
-from configgen.probe.plan import candidates
 from probe_servers import (
     HOSTILE,
     LOOPBACK,
@@ -21,6 +16,11 @@ from probe_servers import (
     make_pki,
     openssl_server,
 )
+
+from configgen import kb
+from configgen.cli import main
+from configgen.probe import Target, Timeouts, probe
+from configgen.probe.plan import candidates
 
 EXPECTED = {
     "random bytes": "sent bytes that are not TLS: not a TLS record",
@@ -76,3 +76,32 @@ def test_intolerance_names_the_extensions_to_blame(tmp_path, line):
     assert facts.sni is None
     assert facts.extensions.extended_master_secret is None  # not asked: the server chokes on it
     assert facts.extensions.renegotiation_info is True
+
+
+def test_the_deadline_cuts_connections_short(capsys):
+    with hostile_server(HOSTILE["never answers"]) as port:
+        start = time.monotonic()
+        code = main(["probe", f"{LOOPBACK}:{port}", "--timeout", "30", "--deadline", "1.5"])
+        elapsed = time.monotonic() - start
+    assert code == 2
+    assert "no answer within 1.5 s" in capsys.readouterr().err
+    assert elapsed < 2.5
+
+
+def test_progress_is_shown_on_a_terminal_only(tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    with hostile_server(HOSTILE["alert to everything"]) as port:
+        leader, follower = pty.openpty()
+        process = subprocess.run(
+            [sys.executable, "-m", "configgen", "probe", f"{LOOPBACK}:{port}", "--timeout", "1"],
+            stdout=subprocess.PIPE, stderr=follower, timeout=30, check=False)
+        os.close(follower)
+        shown = os.read(leader, 65536).decode()
+        os.close(leader)
+    assert process.returncode == 2
+    assert f"probing {LOOPBACK}:{port}: 1 connections" in shown
+    assert shown.rstrip().splitlines()[-2].endswith("refused every ClientHello (alert handshake_failure)")

@@ -7,11 +7,11 @@ import subprocess
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from probe_servers import LOOPBACK, have, make_pki, openssl_server
 
 from configgen import kb
 from configgen.probe import ServerFacts, Target, Timeouts, probe
 from configgen.probe.plan import candidates
-from probe_servers import LOOPBACK, have, make_pki, openssl_server
 
 pytestmark = pytest.mark.skipif(not have("openssl"), reason="openssl is not installed")
 
@@ -89,8 +89,15 @@ def test_tls13_only(rsa):
     assert sorted(ids(facts.tls13_suites)) == [0x1302, 0x1305]
     assert set(facts.tls13_groups) == {"secp384r1", "x25519"}
     assert facts.tls13_retry is False
-    assert facts.sizes is not None and facts.sizes.tls13_largest_record > 1000
-    assert facts.certificate_chain == ()  # encrypted in TLS 1.3
+    leaf = x509.load_pem_x509_certificate(rsa.cert.read_bytes())
+    assert facts.certificate_chain[0] == leaf.public_bytes(DER)  # decrypted from TLS 1.3
+    sizes = facts.sizes
+    assert sizes is not None and sizes.messages == ()
+    assert [m.message for m in sizes.tls13_messages] == [
+        "EncryptedExtensions", "Certificate", "CertificateVerify", "Finished"]
+    assert sizes.largest_message == sizes.tls13_messages[1]
+    assert sizes.largest_message.size == 4 + 1 + 3 + sum(3 + len(c) + 2
+                                                         for c in facts.certificate_chain)
 
 
 def test_tls13_hello_retry_request(rsa):
@@ -98,6 +105,20 @@ def test_tls13_hello_retry_request(rsa):
         facts = run(port)
     assert facts.tls13_groups == ("secp384r1",)
     assert facts.tls13_retry is True
+    assert len(facts.certificate_chain) == 2  # read with a secp384r1 share after the retry
+
+
+def test_tls13_client_certificate_request_and_alpn(ecc):
+    with openssl_server(ecc, "-tls1_3", "-Verify", "1", "-CAfile", str(ecc.ca),
+                        "-alpn", "mqtt") as port:
+        facts = run(port, alpn=("x-amzn-mqtt-ca", "mqtt"))
+    auth = facts.client_auth
+    assert auth is not None and auth.certificate_types == ()
+    assert "ecdsa_secp256r1_sha256" in auth.signature_schemes
+    ca = x509.load_pem_x509_certificate(ecc.ca.read_bytes())
+    assert auth.authorities == (ca.subject.public_bytes(),)
+    assert facts.extensions.alpn == "mqtt"
+    assert facts.extensions.alpn_refused is False
 
 
 def openssl_ids(cipher_string: str, *more: str) -> set[int]:
@@ -168,3 +189,36 @@ def test_mbedtls_2_28_candidates(rsa):
         facts = run(port, line="2.28")
     assert facts.mbedtls == "2.28"
     assert sorted(ids(facts.tls12_suites)) == [0x0035, 0xC013]
+
+
+def test_tls13_only_server_seen_with_the_2_28_line(rsa):
+    with openssl_server(rsa, "-tls1_3") as port:
+        facts = run(port, line="2.28")
+    assert facts.versions == ("1.3",)  # a fact about the server, though 2.28 cannot speak it
+    assert facts.tls12_suites == ()
+    assert {s.name for s in facts.tls13_suites} == {
+        "TLS1-3-AES-128-GCM-SHA256", "TLS1-3-AES-256-GCM-SHA384", "TLS1-3-CHACHA20-POLY1305-SHA256"}
+
+
+@pytest.mark.parametrize("suite, group", [
+    ("TLS_AES_128_CCM_8_SHA256", "P-256"),
+    ("TLS_AES_128_CCM_SHA256", "P-521"),
+    ("TLS_CHACHA20_POLY1305_SHA256", "X448"),
+])
+def test_tls13_flight_decrypts_with_every_suite(rsa, suite, group):
+    with openssl_server(rsa, "-tls1_3", "-ciphersuites", suite, "-groups", group) as port:
+        facts = run(port)
+    leaf = x509.load_pem_x509_certificate(rsa.cert.read_bytes())
+    assert facts.certificate_chain[0] == leaf.public_bytes(DER)
+
+
+def test_psk_suites_only_when_the_device_has_a_key(rsa):
+    with openssl_server(rsa, "-tls1_2", "-nocert", "-psk", "1a2b3c4d", "-psk_hint", "device",
+                        "-cipher", "PSK-AES128-GCM-SHA256:DHE-PSK-AES256-GCM-SHA384",
+                        chain=False) as port:
+        tls12, tls13 = candidates(kb.load("3.6").suites, psk=True)
+        target = Target(LOOPBACK, port, "localhost", (), "3.6", tls12, tls13)
+        facts = probe(target, Timeouts(3, 3), 30)
+    assert sorted(ids(facts.tls12_suites)) == [0x00A8, 0x00AB]
+    assert {k.key_exchange for k in facts.key_exchanges} == {"PSK", "DHE_PSK"}
+    assert facts.certificate_chain == ()

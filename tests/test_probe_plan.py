@@ -5,6 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from probe_servers import (
+    SERVER_HELLO_DONE,
+    certificate,
+    flight,
+    record,
+    server_hello,
+    ske_ecdhe,
+)
 
 from configgen.errors import ProbeError
 from configgen.probe import Target, Timeouts, probe
@@ -20,14 +28,6 @@ from configgen.probe.plan import (
     chain_job,
     intolerance_jobs,
     opening,
-)
-from probe_servers import (
-    SERVER_HELLO_DONE,
-    certificate,
-    flight,
-    record,
-    server_hello,
-    ske_ecdhe,
 )
 
 TLS12 = (
@@ -179,3 +179,19 @@ def test_intolerance_jobs_add_each_optional_extension_alone():
 def test_blame_is_none_when_even_the_bare_hello_fails():
     bare = Job("intolerance/bare", "intolerance", Hello(("1.2",), (1,)))
     assert blame((Observation(bare, Status.TIMEOUT, b"", "no answer"),)) is None
+
+
+@dataclass(frozen=True)
+class Stubborn(ModelServer):
+    """Always picks the same suite, offered or not (a broken server)."""
+
+    def answer(self, hello: Hello) -> bytes:
+        if "1.3" in hello.versions:
+            return record(21, b"\x02\x46")
+        return flight(server_hello(0xC030), certificate(CHAIN), SERVER_HELLO_DONE)
+
+
+def test_a_server_choosing_what_was_not_offered_ends_the_chain():
+    facts = run(Stubborn(tls12=()), partitions=1)
+    assert [s.id for s in facts.tls12_suites] == [0xC030]
+    assert facts.connections < 20

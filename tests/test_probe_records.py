@@ -10,10 +10,20 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from probe_servers import (
+    SERVER_HELLO_DONE,
+    certificate,
+    certificate_request,
+    flight,
+    record,
+    server_hello,
+    ske_dhe,
+    ske_ecdhe,
+)
 
 from configgen.probe.facts import Status
 from configgen.probe.fold import fold
-from configgen.probe.hello import KEY_SHARES, Hello, encode
+from configgen.probe.hello import Hello, encode
 from configgen.probe.messages import (
     MalformedInput,
     flight_state,
@@ -26,16 +36,7 @@ from configgen.probe.observation import Job, Observation, classify, read_reply
 from configgen.probe.plan import Candidate, Target, chain_choice, chains, opening
 from configgen.probe.records import MalformedInput as RecordsMalformed
 from configgen.probe.records import parse_flight, split_records
-from probe_servers import (
-    SERVER_HELLO_DONE,
-    certificate,
-    certificate_request,
-    flight,
-    record,
-    server_hello,
-    ske_dhe,
-    ske_ecdhe,
-)
+from configgen.probe.tls13 import KEY_SHARES
 
 GOOD = flight(
     server_hello(0xC02F, extensions=((23, b""), (0xFF01, b"\x00"))),
@@ -45,6 +46,9 @@ GOOD = flight(
     SERVER_HELLO_DONE,
     record_size=1000,
 )
+GOOD13 = record(22, server_hello(0x1301, 0x0304, ((43, b"\x03\x04"), (
+    51, b"\x00\x1d\x00\x20" + KEY_SHARES[29])))) + b"".join(
+    record(23, bytes(range(n, n + 40))) for n in range(4))
 TARGET = Target("h", 1, "h", (), "3.6", (Candidate(0xC02F, "TLS-ECDHE-RSA-X", "ECDHE_RSA"),),
                 (Candidate(0x1301, "TLS1-3-AES-128-GCM-SHA256", "TLS1_3"),))
 
@@ -79,7 +83,8 @@ def test_bad_record_headers_are_named():
 
 
 def _observation(received: bytes, key: str = "tls12") -> Observation:
-    job = Job(key, "q", Hello(("1.2",), (0xC02F,), groups=(23,)))
+    versions = ("1.3",) if key == "tls13" else ("1.2",)
+    job = Job(key, "q", Hello(versions, (0xC02F, 0x1301), groups=(23, 29), key_shares=(29,)))
     status, detail = classify(received, Status.CLOSED, "closed")
     return Observation(job, status, received, detail)
 
@@ -117,7 +122,7 @@ def test_arbitrary_bytes_never_raise(data):
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_mutated_server_flights_never_raise(data):
-    good = bytearray(GOOD)
+    good = bytearray(data.draw(st.sampled_from([GOOD, GOOD13])))
     for _ in range(data.draw(st.integers(1, 8))):
         kind = data.draw(st.sampled_from(["flip", "cut", "insert", "delete"]))
         pos = data.draw(st.integers(0, len(good)))
@@ -186,3 +191,10 @@ def test_without_removes_exactly_one_extension():
     for name in hello.extension_names():
         assert hello.without(name).extension_names() == tuple(
             n for n in hello.extension_names() if n != name)
+
+
+def test_an_undecryptable_tls13_flight_gives_no_hidden_facts():
+    facts = fold(TARGET, [_observation(GOOD13, "tls13")], (), 1)
+    assert facts.versions == ("1.3",)
+    assert facts.certificate_chain == () and facts.client_auth is None
+    assert facts.sizes is None  # nothing readable: not determined

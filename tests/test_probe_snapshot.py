@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from probe_servers import LOOPBACK, have, make_pki, openssl_server
+from test_probe_plan import ModelServer, run
 
 from configgen.cli import main
 from configgen.errors import ProbeError
 from configgen.probe import snapshot
 from configgen.probe.facts import SCHEMA, ServerFacts
-from probe_servers import LOOPBACK, have, make_pki, openssl_server
-from test_probe_plan import ModelServer, run
 
 FACTS = run(ModelServer(tls12=(0xC030, 0x0041), tls13=(0x1301,)))
 
@@ -56,6 +56,19 @@ def test_malformed_snapshots_are_rejected(change):
     data = json.loads(snapshot.dumps(FACTS))
     change(data)
     with pytest.raises(ProbeError, match="malformed probe snapshot"):
+        ServerFacts.from_json(data)
+
+
+def test_snapshots_without_later_fields_still_load():
+    data = json.loads(snapshot.dumps(FACTS))
+    del data["sizes"]["tls13_messages"]
+    assert ServerFacts.from_json(data) == FACTS
+
+
+def test_missing_keys_are_named():
+    data = json.loads(snapshot.dumps(FACTS))
+    del data["sizes"]["largest_record"]
+    with pytest.raises(ProbeError, match=r"snapshot.sizes: missing keys \['largest_record'\]"):
         ServerFacts.from_json(data)
 
 

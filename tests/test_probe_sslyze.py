@@ -4,11 +4,11 @@ TLS 1.3 suites, for every suite both of them know."""
 from __future__ import annotations
 
 import pytest
+from probe_servers import LOOPBACK, have, make_pki, openssl_server
 
 from configgen import kb
 from configgen.probe import Target, Timeouts, probe
 from configgen.probe.plan import candidates
-from probe_servers import LOOPBACK, have, make_pki, openssl_server
 
 sslyze = pytest.importorskip("sslyze")
 pytestmark = pytest.mark.skipif(not have("openssl"), reason="openssl is not installed")

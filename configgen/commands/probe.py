@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from configgen import kb
@@ -59,7 +60,7 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-def _progress(where: str):
+def _progress(where: str) -> Callable[[int, str], None] | None:
     if not sys.stderr.isatty():
         return None
 

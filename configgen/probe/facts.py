@@ -58,12 +58,13 @@ class HandshakeSize:
 
 @dataclass(frozen=True)
 class SizeFacts:
-    """Sizes of what the server sends in the clear during a TLS 1.2 handshake."""
+    """Sizes of the server's handshake flight (TLS 1.2 in the clear, TLS 1.3 decrypted)."""
 
-    largest_record: int  # plaintext bytes of the largest handshake record
-    largest_message: HandshakeSize | None
-    messages: tuple[HandshakeSize, ...]
-    tls13_largest_record: int | None  # largest encrypted record after a TLS 1.3 ServerHello
+    largest_record: int  # plaintext bytes of the largest TLS 1.2 handshake record
+    largest_message: HandshakeSize | None  # over TLS 1.2 and TLS 1.3
+    messages: tuple[HandshakeSize, ...]  # the TLS 1.2 flight
+    tls13_largest_record: int | None  # plaintext of the largest encrypted handshake record
+    tls13_messages: tuple[HandshakeSize, ...] = ()  # the encrypted TLS 1.3 flight, decrypted
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class ExtensionFacts:
     renegotiation_info: bool | None
     ocsp_stapling: bool | None
     record_size_limit: int | None
-    alpn: str | None  # the protocol chosen among those asked for (visible in TLS 1.2 only)
+    alpn: str | None  # the protocol chosen among those asked for
     alpn_refused: bool | None  # the handshake ends when offered only those protocols
     max_fragment_lengths: tuple[int, ...]  # sizes the server honours
 
@@ -124,9 +125,9 @@ class ServerFacts:
     tls13_groups: tuple[str, ...]
     tls13_retry: bool | None  # HelloRetryRequest for an x25519 key share (3.6's default)
     key_exchanges: tuple[KeyExchangeFact, ...]
-    certificate_chain: tuple[bytes, ...]  # DER, as sent (TLS 1.2)
+    certificate_chain: tuple[bytes, ...]  # DER, as sent (in TLS 1.2, else in TLS 1.3)
     sizes: SizeFacts | None
-    client_auth: ClientAuthFacts | None  # None: no CertificateRequest (TLS 1.2)
+    client_auth: ClientAuthFacts | None  # None: no CertificateRequest
     extensions: ExtensionFacts
     intolerance: IntoleranceFacts
     attempts: tuple[ProbeAttempt, ...]
@@ -134,7 +135,8 @@ class ServerFacts:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict in field order; bytes as base64."""
-        return _dump(self)
+        data: dict[str, Any] = _dump(self)
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> ServerFacts:
@@ -146,9 +148,10 @@ class ServerFacts:
                 hint="re-record it with 'configgen probe HOST -o FILE'",
             )
         try:
-            return _load(cls, data, "snapshot")
+            facts: ServerFacts = _load(cls, data, "snapshot")
         except (TypeError, ValueError, KeyError) as error:
             raise ProbeError(f"malformed probe snapshot: {error}") from None
+        return facts
 
 
 def _dump(value: Any) -> Any:
@@ -168,11 +171,17 @@ def _load(kind: Any, data: Any, where: str) -> Any:
         if not isinstance(data, dict):
             raise TypeError(f"{where}: expected an object")
         hints = typing.get_type_hints(kind)
-        fields = {f.name for f in dataclasses.fields(kind)}
-        unknown = set(data) - fields
+        fields = dataclasses.fields(kind)
+        unknown = set(data) - {f.name for f in fields}
         if unknown:
             raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
-        return kind(**{name: _load(hints[name], data[name], f"{where}.{name}") for name in fields})
+        # A field added to the schema later has a default: older snapshots still load.
+        required = {f.name for f in fields if f.default is dataclasses.MISSING}
+        missing = required - set(data)
+        if missing:
+            raise ValueError(f"{where}: missing keys {sorted(missing)}")
+        return kind(**{name: _load(hints[name], value, f"{where}.{name}")
+                       for name, value in data.items()})
     origin = typing.get_origin(kind)
     if origin in (typing.Union, types.UnionType):
         options = typing.get_args(kind)

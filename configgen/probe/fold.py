@@ -22,8 +22,8 @@ from configgen.probe.facts import (
     Status,
     Suite,
 )
+from configgen.probe.hello import encode
 from configgen.probe.messages import (
-    MalformedInput,
     ServerHello,
     parse_certificate_chain,
     parse_certificate_request,
@@ -41,15 +41,21 @@ from configgen.probe.names import (
 from configgen.probe.observation import Observation, Reply, read_reply
 from configgen.probe.plan import Target, server_orders
 from configgen.probe.records import (
-    APPLICATION_DATA,
     CERTIFICATE,
     CERTIFICATE_REQUEST,
     HANDSHAKE,
     SERVER_KEY_EXCHANGE,
+    HandshakeMessage,
+    MalformedInput,
+    Reader,
 )
+from configgen.probe.tls13 import Decrypted, decrypt, parse_certificate, parse_extensions
 
 MESSAGE_NAMES = {
     2: "ServerHello",
+    8: "EncryptedExtensions",
+    15: "CertificateVerify",
+    20: "Finished",
     11: "Certificate",
     12: "ServerKeyExchange",
     13: "CertificateRequest",
@@ -59,6 +65,8 @@ MESSAGE_NAMES = {
 EXT_MFL, EXT_STATUS, EXT_ALPN, EXT_ETM, EXT_EMS, EXT_RSL, EXT_TICKET, EXT_RENEG = (
     1, 5, 16, 22, 23, 28, 35, 0xFF01
 )
+EXT_SIGNATURE_ALGORITHMS, EXT_AUTHORITIES, EXT_KEY_SHARE = 13, 47, 51
+ENCRYPTED_EXTENSIONS = 8
 
 
 def _answer(observation: Observation | None) -> tuple[Reply, ServerHello] | None:
@@ -103,10 +111,11 @@ def fold(target: Target, observations: Iterable[Observation], blamed: tuple[str,
          connections: int) -> ServerFacts:
     """Everything learnt, as facts."""
     obs = _by_key(observations)
-    names = {c.id: c.name for c in target.tls12 + target.tls13}
+    names = {c.id: c.name for c in target.tls12 + target.tls13_offer}
     kex = target.key_exchange_of()
     tls12 = _answer(obs.get("tls12"))
     tls13 = _answer(obs.get("tls13"))
+    hidden = _decrypted(obs.get("tls13")) or _decrypted(obs.get("tls13-flight"))
 
     versions = []
     for key in ("tls10", "tls11", "tls12"):
@@ -137,10 +146,10 @@ def fold(target: Target, observations: Iterable[Observation], blamed: tuple[str,
         tls13_groups=tuple(name_of(GROUPS, g) for g in groups13),
         tls13_retry=tls13[1].retry if tls13 else None,
         key_exchanges=_key_exchanges(obs, kex),
-        certificate_chain=_chain(tls12),
-        sizes=_sizes(tls12, tls13),
-        client_auth=_client_auth(tls12),
-        extensions=_extensions(target, obs, tls12, tls13),
+        certificate_chain=_chain(tls12) if tls12 else _chain13(hidden),
+        sizes=_sizes(tls12, hidden),
+        client_auth=_client_auth(tls12) if tls12 else _client_auth13(hidden),
+        extensions=_extensions(obs, tls12, hidden),
         intolerance=_intolerance(obs, blamed),
         attempts=tuple(
             ProbeAttempt(o.job.question, o.status, o.detail)
@@ -189,26 +198,91 @@ def _chain(tls12: tuple[Reply, ServerHello] | None) -> tuple[bytes, ...]:
         return ()
 
 
-def _sizes(tls12: tuple[Reply, ServerHello] | None, tls13: tuple[Reply, ServerHello] | None
-           ) -> SizeFacts | None:
-    if tls12 is None and tls13 is None:
-        return None
-    records13 = [len(r.payload) for r in tls13[0].flight.records
-                 if r.content_type == APPLICATION_DATA] if tls13 else []
-    if tls12 is None:
-        return SizeFacts(0, None, (), max(records13, default=None))
-    flight = tls12[0].flight
-    messages = tuple(
+def _handshake_sizes(messages: Iterable[HandshakeMessage]) -> tuple[HandshakeSize, ...]:
+    return tuple(
         HandshakeSize(MESSAGE_NAMES.get(m.msg_type, f"type {m.msg_type}"), m.size, m.records)
-        for m in flight.messages
+        for m in messages
     )
+
+
+def _sizes(tls12: tuple[Reply, ServerHello] | None, hidden: Decrypted | None) -> SizeFacts | None:
+    if tls12 is None and hidden is None:
+        return None
+    messages13 = _handshake_sizes(hidden.messages) if hidden else ()
+    largest13 = max(hidden.records, default=None) if hidden else None
+    if tls12 is None:
+        return SizeFacts(0, max(messages13, key=lambda m: m.size, default=None), (), largest13,
+                         messages13)
+    flight = tls12[0].flight
+    messages = _handshake_sizes(flight.messages)
     return SizeFacts(
         largest_record=max((len(r.payload) for r in flight.records if r.content_type == HANDSHAKE),
                            default=0),
-        largest_message=max(messages, key=lambda m: m.size, default=None),
+        largest_message=max(messages + messages13, key=lambda m: m.size, default=None),
         messages=messages,
-        tls13_largest_record=max(records13, default=None),
+        tls13_largest_record=largest13,
+        tls13_messages=messages13,
     )
+
+
+def _decrypted(observation: Observation | None) -> Decrypted | None:
+    """The encrypted part of a TLS 1.3 flight, when the probe's key share was taken."""
+    answer = _answer(observation)
+    if observation is None or answer is None:
+        return None
+    reply, hello = answer
+    share = hello.extension(EXT_KEY_SHARE)
+    if hello.version != 0x0304 or hello.retry or share is None:
+        return None
+    try:
+        reader = Reader(share, "key_share")
+        group, key = reader.uint(2), reader.vector(2)
+        reader.end()
+        return decrypt(encode(observation.job.hello), reply.flight, hello.suite, group, key)
+    except MalformedInput:
+        return None
+
+
+def _message13(hidden: Decrypted | None, msg_type: int) -> bytes | None:
+    if hidden is None:
+        return None
+    return next((m.body for m in hidden.messages if m.msg_type == msg_type), None)
+
+
+def _chain13(hidden: Decrypted | None) -> tuple[bytes, ...]:
+    body = _message13(hidden, CERTIFICATE)
+    try:
+        return parse_certificate(body) if body is not None else ()
+    except MalformedInput:
+        return ()
+
+
+def _client_auth13(hidden: Decrypted | None) -> ClientAuthFacts | None:
+    body = _message13(hidden, CERTIFICATE_REQUEST)
+    if body is None:
+        return None
+    try:
+        extensions = parse_extensions(body, "CertificateRequest", skip_context=True)
+        schemes = Reader(extensions.get(EXT_SIGNATURE_ALGORITHMS, b"\0\0"), "signature_algorithms"
+                         ).sub(2, "signature_algorithms")
+        names = Reader(extensions.get(EXT_AUTHORITIES, b"\0\0"), "certificate_authorities"
+                       ).sub(2, "certificate_authorities")
+        scheme_codes = [schemes.uint(2) for _ in range(schemes.remaining() // 2)]
+        authorities = []
+        while names.remaining():
+            authorities.append(names.vector(2))
+    except MalformedInput:
+        return None
+    return ClientAuthFacts((), tuple(name_of(SIGNATURE_SCHEMES, c) for c in scheme_codes),
+                           tuple(authorities))
+
+
+def _encrypted_extensions(hidden: Decrypted | None) -> dict[int, bytes]:
+    body = _message13(hidden, ENCRYPTED_EXTENSIONS)
+    try:
+        return parse_extensions(body, "EncryptedExtensions") if body is not None else {}
+    except MalformedInput:
+        return {}
 
 
 def _client_auth(tls12: tuple[Reply, ServerHello] | None) -> ClientAuthFacts | None:
@@ -228,11 +302,11 @@ def _client_auth(tls12: tuple[Reply, ServerHello] | None) -> ClientAuthFacts | N
     )
 
 
-def _extensions(target: Target, obs: dict[str, Observation],
-                tls12: tuple[Reply, ServerHello] | None,
-                tls13: tuple[Reply, ServerHello] | None) -> ExtensionFacts:
+def _extensions(obs: dict[str, Observation], tls12: tuple[Reply, ServerHello] | None,
+                hidden: Decrypted | None) -> ExtensionFacts:
     hello = tls12[1] if tls12 else None
     asked = obs["tls12"].job.hello.extension_names() if hello else ()
+    encrypted = _encrypted_extensions(hidden)
 
     def echoed(ext: int) -> bool | None:
         if hello is None or EXTENSIONS[ext] not in asked:
@@ -244,8 +318,10 @@ def _extensions(target: Target, obs: dict[str, Observation],
         alpn_answer = _answer(obs["alpn"])
         alpn_refused = alpn_answer is None and obs["alpn"].status is Status.REFUSED
         body = alpn_answer[1].extension(EXT_ALPN) if alpn_answer else None
+        if alpn_answer and alpn_answer[1].version == 0x0304:
+            body = _encrypted_extensions(_decrypted(obs["alpn"])).get(EXT_ALPN)
         alpn = body[3:].decode("ascii", "replace") if body and len(body) > 3 else None
-    rsl_body = hello.extension(EXT_RSL) if hello else None
+    rsl_body = hello.extension(EXT_RSL) if hello else encrypted.get(EXT_RSL)
     rsl = int.from_bytes(rsl_body, "big") if rsl_body and len(rsl_body) == 2 else None
 
     mfl = []

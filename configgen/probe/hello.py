@@ -1,18 +1,22 @@
 """ClientHellos, hand-encoded: any suite id, group or extension, in one deterministic byte string.
 
 A `Hello` is the description of what one connection offers; `encode` turns it into the bytes
-of a TLS record. Nothing here is random (fixed client random, fixed valid key shares), so
-the same Hello always gives the same bytes, and tests can compare them.
+of a TLS record. Nothing here is random (fixed client random, key shares of fixed private
+keys, see tls13.py), so the same Hello always gives the same bytes, and tests can compare them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-from configgen.probe.names import EXTENSION_CODES, MFL_SIZES, OFFERED_SIGNATURE_SCHEMES, VERSION_CODES
+from configgen.probe.names import (
+    EXTENSION_CODES,
+    MFL_SIZES,
+    OFFERED_SIGNATURE_SCHEMES,
+    VERSION_CODES,
+)
+from configgen.probe.tls13 import KEY_SHARES
 
 # Extensions that carry no data or only a fixed body; toggled by name in Hello.flags.
 FLAG_EXTENSIONS: dict[str, bytes] = {
@@ -44,21 +48,6 @@ EXTENSION_ORDER: tuple[str, ...] = (
 )
 CLIENT_RANDOM = bytes(range(0xC0, 0xE0))  # fixed: the probe never finishes a handshake
 EMPTY_RENEGOTIATION_INFO_SCSV = 0x00FF
-
-
-def _generator(curve: ec.EllipticCurve) -> bytes:
-    point = ec.derive_private_key(1, curve).public_key()
-    return point.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
-
-
-# Valid public values for key shares: each curve's base point (the server only checks validity).
-KEY_SHARES: dict[int, bytes] = {
-    29: b"\x09" + bytes(31),  # x25519 u = 9
-    30: b"\x05" + bytes(55),  # x448 u = 5
-    23: _generator(ec.SECP256R1()),
-    24: _generator(ec.SECP384R1()),
-    25: _generator(ec.SECP521R1()),
-}
 
 
 @dataclass(frozen=True)
@@ -98,7 +87,7 @@ class Hello:
         """The same Hello minus one extension (by name)."""
         if extension in self.flags:
             return replace(self, flags=self.flags - {extension})
-        cleared = {
+        cleared: dict[str, dict[str, Any]] = {
             "server_name": {"sni": None},
             "supported_groups": {"groups": (), "key_shares": ()},
             "signature_algorithms": {"signature_schemes": ()},

@@ -73,6 +73,8 @@ def classify(received: bytes, ended: Status, detail: str) -> tuple[Status, str]:
         return Status.ANSWERED, detail
     if flight.alert is not None:
         return Status.REFUSED, f"alert {name_of(ALERTS, flight.alert[1])}"
-    if received and ended is Status.CLOSED:
+    if flight.trailing and ended is Status.CLOSED:
         return Status.MALFORMED, f"closed the connection after {len(received)} bytes, mid-record"
+    if received and ended is Status.CLOSED:
+        return Status.MALFORMED, f"closed the connection after {len(received)} bytes, none a ServerHello"
     return ended, detail

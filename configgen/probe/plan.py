@@ -27,11 +27,12 @@ from typing import Any
 
 from configgen.probe.defaults import default_hello
 from configgen.probe.facts import Status
-from configgen.probe.hello import KEY_SHARES, Hello
-from configgen.probe.messages import MalformedInput, parse_server_key_exchange
+from configgen.probe.hello import Hello
+from configgen.probe.messages import parse_server_key_exchange
 from configgen.probe.names import MFL_SIZES, TLS12_CURVES, TLS13_GROUPS
 from configgen.probe.observation import Job, Observation, read_reply
-from configgen.probe.records import SERVER_KEY_EXCHANGE
+from configgen.probe.records import SERVER_KEY_EXCHANGE, MalformedInput
+from configgen.probe.tls13 import KEY_SHARES
 
 # Extensions the probe sends to learn the server's answer to each.
 PROBE_FLAGS = frozenset(
@@ -69,6 +70,14 @@ class Candidate:
     key_exchange: str  # "ECDHE_RSA", "PSK", "TLS1_3", ...
 
 
+TLS13_STANDARD: tuple[Candidate, ...] = tuple(
+    Candidate(code, f"TLS1-3-{name}", "TLS1_3")
+    for code, name in ((0x1301, "AES-128-GCM-SHA256"), (0x1302, "AES-256-GCM-SHA384"),
+                       (0x1303, "CHACHA20-POLY1305-SHA256"), (0x1304, "AES-128-CCM-SHA256"),
+                       (0x1305, "AES-128-CCM-8-SHA256"))
+)
+
+
 @dataclass(frozen=True)
 class Target:
     host: str
@@ -85,8 +94,14 @@ class Target:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port}"
 
+    @property
+    def tls13_offer(self) -> tuple[Candidate, ...]:
+        """TLS 1.3 suites to offer: the line's own, or RFC 8446's when it has none (2.28),
+        so the server's versions are known whatever the line."""
+        return self.tls13 or TLS13_STANDARD
+
     def key_exchange_of(self) -> Mapping[int, str]:
-        return {c.id: c.key_exchange for c in self.tls12 + self.tls13}
+        return {c.id: c.key_exchange for c in self.tls12 + self.tls13_offer}
 
 
 @dataclass(frozen=True)
@@ -119,11 +134,12 @@ def tls12_hello(target: Target, flags: frozenset[str]) -> Hello:
 def tls13_hello(target: Target, flags: frozenset[str]) -> Hello:
     return Hello(
         versions=("1.3",),
-        suites=_ids(target.tls13),
+        suites=_ids(target.tls13_offer),
         groups=TLS13_GROUPS,
         key_shares=(29,),
         sni=target.sni if "server_name" in flags else None,
         flags=frozenset({"psk_key_exchange_modes"}) & flags,
+        record_size_limit=RECORD_SIZE_LIMIT if "record_size_limit" in flags else None,
     )
 
 
@@ -140,8 +156,7 @@ def opening(target: Target, flags: frozenset[str] = ALL_FLAGS, with_default: boo
         Job("tls11", "TLS 1.1", replace(tls12, versions=("1.1",))),
         Job("tls10", "TLS 1.0", replace(tls12, versions=("1.0",))),
     ]
-    if target.tls13:
-        jobs.append(Job("tls13", "TLS 1.3", tls13_hello(target, flags), encrypted_records=4))
+    jobs.append(Job("tls13", "TLS 1.3", tls13_hello(target, flags), encrypted_records=4))
     if target.sni and "server_name" in flags:
         jobs.append(Job("no-sni", "SNI", replace(tls12, sni=None)))
     if with_default:
@@ -234,20 +249,25 @@ def chains(target: Target, flags: frozenset[str], opening_obs: Mapping[str, Obse
             out.append(Chain("etm", "encrypt_then_mac", "once", replace(base, suites=cbc)))
     tls13 = opening_obs.get("tls13")
     hello = read_reply(tls13.received).hello if tls13 is not None else None
+    answered13 = tls13 is not None and tls13.status is Status.ANSWERED
+    speaks13 = answered13 and hello is not None and hello.version == 0x0304
+    base13 = tls13_hello(target, flags)
+    if speaks13 and hello is not None and hello.retry and hello.group in KEY_SHARES:
+        # Share what the server asked for, to read its encrypted flight (chain, sizes).
+        base13 = replace(base13, key_shares=(hello.group,))
+        out.append(Chain("tls13-flight", "TLS 1.3 flight", "once", base13, encrypted_records=4))
     if target.alpn and first is not None:
         alpn = replace(tls12_hello(target, flags), alpn=target.alpn)
         out.append(Chain("alpn", "ALPN", "once", alpn))
-    elif target.alpn and hello is not None:
-        out.append(Chain("alpn", "ALPN", "once", replace(tls13_hello(target, flags),
-                                                         alpn=target.alpn)))
-    if tls13 is not None and tls13.status is Status.ANSWERED:
-        if hello is not None and hello.version == 0x0304:
-            base13 = tls13_hello(target, flags)
-            out.append(Chain("tls13-suites", "TLS 1.3 suites", "suites", base13,
-                             _ids(target.tls13), (hello.suite,)))
-            group_seed = (hello.group,) if hello.group is not None else ()
-            out.append(Chain("tls13-groups", "TLS 1.3 groups", "groups13", base13,
-                             TLS13_GROUPS, group_seed))
+    elif target.alpn and speaks13:
+        out.append(Chain("alpn", "ALPN", "once", replace(base13, alpn=target.alpn),
+                         encrypted_records=1))
+    if speaks13 and hello is not None:
+        out.append(Chain("tls13-suites", "TLS 1.3 suites", "suites", base13,
+                         _ids(target.tls13_offer), (hello.suite,)))
+        group_seed = (hello.group,) if hello.group is not None else ()
+        out.append(Chain("tls13-groups", "TLS 1.3 groups", "groups13", base13,
+                         TLS13_GROUPS, group_seed))
     return tuple(out)
 
 
@@ -255,7 +275,8 @@ def chain_job(chain: Chain, found: tuple[int, ...], step: int) -> Job | None:
     """The next connection of a chain given the items found so far, or None when done."""
     key = f"{chain.key}/{step:03d}"
     if chain.kind == "once":
-        return Job(chain.key, chain.question, chain.base) if step == 0 else None
+        return Job(chain.key, chain.question, chain.base, chain.encrypted_records) if step == 0 \
+            else None
     remaining = tuple(i for i in chain.items if i not in found)
     if not remaining:
         return None

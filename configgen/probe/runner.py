@@ -62,7 +62,8 @@ def probe(
 
 def _hint(reason: str, timeouts: transport.Timeouts) -> str:
     if reason.startswith("refused every"):
-        return "the server accepts none of the suites and versions offered; is it TLS at all?"
+        return ("the server accepts none of the suites and versions this mbedTLS line offers; "
+                "it may want a pre-shared key (--psk) or another --mbedtls line")
     if reason.startswith("no answer"):
         return f"the server said nothing; raise --timeout (now {timeouts.read:g} s) if it is slow"
     return "is this port a TLS server? configgen probe speaks TLS from the first byte"

@@ -45,8 +45,8 @@ def render(facts: ServerFacts) -> list[str]:
     pad = " " * 16
     sni = f" (SNI {facts.sni})" if facts.sni else " (no SNI)"
     host = f"[{facts.host}]" if ":" in facts.host else facts.host
-    lines = [f"{host}:{facts.port}{sni}: probed with the suites of mbedTLS {facts.mbedtls} "
-             f"({facts.candidates} TLS 1.2 candidates), {facts.connections} connections"]
+    lines = [(f"{host}:{facts.port}{sni}: probed with the suites of mbedTLS {facts.mbedtls} "
+              f"({facts.candidates} TLS 1.2 candidates), {facts.connections} connections")]
 
     def row(label: str, first: str, *more: str) -> None:
         lines.append(f"{label:<15} {first}")
@@ -85,21 +85,25 @@ def render(facts: ServerFacts) -> list[str]:
         row("chain", f"{len(facts.certificate_chain)} certificates, {total} bytes",
             *(_certificate(c) for c in facts.certificate_chain))
     if facts.sizes is not None:
-        more = []
+        sizes = []
+        if facts.sizes.messages:
+            sizes.append(f"largest TLS 1.2 handshake record: {facts.sizes.largest_record} bytes")
+        if facts.sizes.tls13_largest_record is not None:
+            sizes.append("largest TLS 1.3 handshake record (decrypted): "
+                         f"{facts.sizes.tls13_largest_record} bytes")
         if facts.sizes.largest_message is not None:
             m = facts.sizes.largest_message
             split = f", split over {m.records} records" if m.records > 1 else ""
-            more.append(f"largest handshake message {m.message}: {m.size} bytes{split}")
-        if facts.sizes.tls13_largest_record is not None:
-            more.append(f"largest TLS 1.3 encrypted record: {facts.sizes.tls13_largest_record} bytes")
-        row("sizes", f"largest handshake record {facts.sizes.largest_record} bytes", *more)
+            sizes.append(f"largest handshake message {m.message}: {m.size} bytes{split}")
+        if sizes:
+            row("sizes", *sizes)
     if facts.client_auth is None:
-        row("client auth", "no CertificateRequest (TLS 1.2)")
+        row("client auth", "no CertificateRequest")
     else:
         names = _subjects(facts.certificate_chain)
         authorities = [names.get(a, f"a name of {len(a)} bytes") for a in facts.client_auth.authorities]
         row("client auth", "certificate requested",
-            f"types: {', '.join(facts.client_auth.certificate_types)}",
+            f"types: {', '.join(facts.client_auth.certificate_types) or '- (TLS 1.3 has none)'}",
             f"signature schemes: {', '.join(facts.client_auth.signature_schemes)}",
             f"CA names: {'; '.join(authorities) or 'none'}")
     e = facts.extensions
@@ -110,7 +114,8 @@ def render(facts: ServerFacts) -> list[str]:
         f"renegotiation_info: {_yes(e.renegotiation_info)}, OCSP stapling: {_yes(e.ocsp_stapling)}, "
         f"record_size_limit: {e.record_size_limit or 'no'}, ALPN: {_alpn(e.alpn, e.alpn_refused)}",
         "max_fragment_length honoured: "
-        + (", ".join(str(s) for s in e.max_fragment_lengths) or "none"))
+        + (", ".join(str(s) for s in e.max_fragment_lengths)
+           or ("none" if "1.2" in facts.versions else "? (asked in TLS 1.2 only)")))
     i = facts.intolerance
     if i.blamed:
         row("intolerance", f"the server chokes on: {', '.join(i.blamed)}", i.detail)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from configgen.errors import ProbeError
 from configgen.probe.facts import Status
@@ -30,7 +31,7 @@ class Timeouts:
 @dataclass(frozen=True)
 class Address:
     family: int
-    sockaddr: tuple[str, int] | tuple[str, int, int, int]
+    sockaddr: tuple[Any, ...]  # (host, port) or (host, port, flowinfo, scope_id)
 
 
 def resolve(host: str, port: int, where: str) -> Address:
@@ -40,7 +41,7 @@ def resolve(host: str, port: int, where: str) -> Address:
     except (socket.gaierror, UnicodeError) as error:
         raise ProbeError(f"cannot resolve host name: {error}", where=where) from None
     family, _, _, _, sockaddr = infos[0]
-    return Address(family, sockaddr)
+    return Address(family, (str(sockaddr[0]), int(sockaddr[1]), *sockaddr[2:]))
 
 
 def run(job: Job, address: Address, timeouts: Timeouts, deadline: float) -> Observation:
@@ -82,7 +83,8 @@ def _once(job: Job, address: Address, timeouts: Timeouts, deadline: float) -> Ob
 def _exchange(sock: socket.socket, job: Job, timeouts: Timeouts, deadline: float
               ) -> tuple[bytes, Status, str]:
     received = bytearray()
-    limit = min(time.monotonic() + timeouts.read, deadline)
+    start = time.monotonic()
+    limit = min(start + timeouts.read, deadline)
     try:
         sock.sendall(encode(job.hello))
         state = "more"
@@ -90,12 +92,12 @@ def _exchange(sock: socket.socket, job: Job, timeouts: Timeouts, deadline: float
             now = time.monotonic()
             wait = limit - now if state == "more" else min(TAIL_WAIT, limit - now)
             if wait <= 0:
-                return bytes(received), *_silence(received, state, timeouts.read)
+                return bytes(received), *_silence(received, state, limit - start)
             sock.settimeout(wait)
             try:
                 chunk = sock.recv(65536)
             except TimeoutError:
-                return bytes(received), *_silence(received, state, timeouts.read)
+                return bytes(received), *_silence(received, state, limit - start)
             if not chunk:
                 return bytes(received), Status.CLOSED, "the server closed the connection"
             received += chunk
@@ -111,6 +113,7 @@ def _exchange(sock: socket.socket, job: Job, timeouts: Timeouts, deadline: float
 def _silence(received: bytearray, state: str, budget: float) -> tuple[Status, str]:
     if state == "tail":
         return Status.ANSWERED, "answered"
+    budget = round(budget, 1)
     if not received:
         return Status.TIMEOUT, f"no answer within {budget:g} s"
     count = f"{len(received)} byte{'s' if len(received) != 1 else ''}"

@@ -105,6 +105,10 @@
     /* via every device: the server's certificate is verified */
 
 /* Module configuration options ------------------------------------------------ */
+#define MBEDTLS_ECP_WINDOW_SIZE 2  /* 2: smaller precomputed tables (mbedTLS default 4), slower point multiplication */
+    /* via [policy].margin = "minimal": ECC working memory kept small, as configs/config-suite-b.h */
+#define MBEDTLS_ECP_FIXED_POINT_OPTIM 0  /* 0: no fixed-point speed-up tables */
+    /* via [policy].margin = "minimal": ECC working memory kept small, as configs/config-suite-b.h */
 #define MBEDTLS_SSL_IN_CONTENT_LEN 512  /* max(411, 512) bytes, margin "minimal" */
     /* via 127.0.0.1:25005: largest handshake record 411 bytes; max_fragment_length 512 */
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 1024  /* 1,024 bytes: ClientHello and the client's Certificate message */
@@ -112,7 +116,7 @@
 #define MBEDTLS_SSL_CIPHERSUITES MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
     /* via 127.0.0.1:25005: accepts 0xC02B TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256 (one of 1 accepted TLS 1.2 suites; it adds the fewest options) */
 
-/* 36 options on; every other option of mbedTLS 2.28.3 is off. */
+/* 38 options on; every other option of mbedTLS 2.28.3 is off. */
 
 #if defined(MBEDTLS_USER_CONFIG_FILE)
 #include MBEDTLS_USER_CONFIG_FILE

@@ -102,6 +102,10 @@
 /* Module configuration options ------------------------------------------------ */
 #define MBEDTLS_MPI_MAX_SIZE 256  /* 2048 bits = 256 bytes */
     /* via ../../data/certs/rsa2048-root.pem: "RSA-2048 Root" has an RSA-2048 key */
+#define MBEDTLS_ECP_WINDOW_SIZE 2  /* 2: smaller precomputed tables (mbedTLS default 4), slower point multiplication */
+    /* via [policy].margin = "minimal": ECC working memory kept small, as configs/config-suite-b.h */
+#define MBEDTLS_ECP_FIXED_POINT_OPTIM 0  /* 0: no fixed-point speed-up tables */
+    /* via [policy].margin = "minimal": ECC working memory kept small, as configs/config-suite-b.h */
 #define MBEDTLS_SSL_IN_CONTENT_LEN 16384  /* max(810, 16,384) bytes, margin "minimal" */
     /* via 127.0.0.1:25001: largest handshake record 810 bytes; application records up to 16,384 bytes (TLS maximum) */
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 1024  /* 1,024 bytes: ClientHello and the client's Certificate message */
@@ -109,6 +113,6 @@
 #define MBEDTLS_SSL_CIPHERSUITES MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
     /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; it adds the fewest options) */
 
-/* 34 options on; every other option of mbedTLS 3.6.6 is off. */
+/* 36 options on; every other option of mbedTLS 3.6.6 is off. */
 
 #endif /* CONFIGGEN_MBEDTLS_CONFIG_H */
