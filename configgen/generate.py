@@ -13,15 +13,13 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-import ipaddress
-
 from configgen import inspect, kb as knowledge
 from configgen.derive import Certificate, Inputs, derive
 from configgen.errors import ConfiggenError, ProbeError, ProfileError
 from configgen.options import OptionSet
-from configgen.probe import Target, Timeouts, probe, snapshot
+from configgen.probe import Timeouts, probe, snapshot
 from configgen.probe.facts import ServerFacts
-from configgen.probe.plan import candidates
+from configgen.probe.plan import target_for
 from configgen.profile import Profile, Server
 from configgen.render import HeaderContext, render_header
 from configgen.resolve import resolve
@@ -63,18 +61,9 @@ def _server_facts(profile: Profile, server: Server, offline: bool) -> tuple[Serv
 
 def probe_live(server: Server, line: str, psk: bool) -> ServerFacts:
     """Probe a server with the suites of an mbedTLS line (the probe's own defaults)."""
-    tls12, tls13 = candidates(knowledge.load(line).suites, psk=psk)
-    sni = server.sni if server.sni is not None else (None if _is_ip(server.host) else server.host)
-    target = Target(server.host, server.port, sni, server.alpn, line, tls12, tls13)
+    target = target_for(server.host, server.port, server.sni, server.alpn, line,
+                        knowledge.load(line).suites, psk)
     return probe(target, Timeouts(5.0, 5.0), 30.0)
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def _certificates(profile: Profile, paths: tuple[Path, ...], role: str) -> tuple[Certificate, ...]:

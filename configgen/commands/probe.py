@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from configgen import kb
 from configgen.errors import ProbeError
-from configgen.probe import Target, Timeouts, probe, snapshot, text
-from configgen.probe.plan import candidates
+from configgen.probe import Timeouts, probe, snapshot, text
+from configgen.probe.plan import target_for
 
 DEFAULT_PORT = 443
 
@@ -52,14 +51,6 @@ def parse_server(text_: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
 def _progress(where: str) -> Callable[[int, str], None] | None:
     if not sys.stderr.isatty():
         return None
@@ -75,9 +66,8 @@ def run(args: argparse.Namespace) -> int:
     host, port = parse_server(args.server)
     if args.timeout <= 0 or args.deadline <= 0:
         raise ProbeError("--timeout and --deadline must be positive")
-    tls12, tls13 = candidates(kb.load(args.mbedtls).suites, psk=args.psk)
-    sni = args.sni if args.sni is not None else (None if _is_ip(host) else host)
-    target = Target(host, port, sni or None, tuple(args.alpn), args.mbedtls, tls12, tls13)
+    target = target_for(host, port, args.sni, tuple(args.alpn), args.mbedtls,
+                        kb.load(args.mbedtls).suites, psk=args.psk)
     progress = _progress(target.where)
     try:
         facts = probe(target, Timeouts(args.timeout, args.timeout), args.deadline,

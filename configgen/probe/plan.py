@@ -21,6 +21,8 @@ A probe runs in three steps, each a set of independent connections:
 
 from __future__ import annotations
 
+import ipaddress
+
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -328,3 +330,22 @@ def candidates(suites: Iterable[Any], psk: bool = False
         elif psk or "PSK" not in suite.key_exchange:
             tls12.append(candidate)
     return tuple(tls12), tuple(tls13)
+
+
+def target_for(host: str, port: int, sni: str | None, alpn: tuple[str, ...], line: str,
+               suites: Iterable[Any], psk: bool = False) -> Target:
+    """What to probe: SNI is the host name unless told otherwise (never an IP address, and
+    an empty name means none), the candidates are the line's suites."""
+    if sni is None:
+        sni = None if is_ip(host) else host
+    tls12, tls13 = candidates(suites, psk)
+    return Target(host, port, sni or None, tuple(alpn), line, tls12, tls13)
+
+
+def is_ip(host: str) -> bool:
+    """Whether `host` is an IP address (then it is no server name to send)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
