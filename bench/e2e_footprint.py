@@ -28,7 +28,7 @@ from configgen import mbedbuild, sources  # noqa: E402
 from configgen import profile as profiles  # noqa: E402
 from configgen.errors import ConfiggenError  # noqa: E402
 from configgen.generate import generate  # noqa: E402
-from e2e_scenarios import SCENARIOS, running  # noqa: E402
+from e2e_scenarios import SCENARIOS, started  # noqa: E402
 from footprint import CFLAGS, bare_metal  # noqa: E402
 from handshake import build_client, mfl_arguments  # noqa: E402
 
@@ -77,17 +77,12 @@ def main() -> int:
             tree = sources.find_tree(line)
             with tempfile.TemporaryDirectory() as tmp:
                 work = Path(tmp)
-                with running(scenario, work / "server") as port:
-                    files = scenario.files(work / "server")
-                    profile_path = work / "server" / "tls.toml"
-                    profile_path.write_text(scenario.profile_text(work / "server", port, line))
+                with started(scenario, line, work / "server") as run:
                     try:
-                        header = generate(profiles.load(profile_path), "mbedtls_config.h").text
+                        header = generate(profiles.load(run.profile), "mbedtls_config.h").text
                     except ConfiggenError:
                         continue  # configgen stops: nothing to measure (tests/test_e2e.py)
-                    client_args = ["--name", "localhost", *scenario.client_args]
-                    if files.client_cert:
-                        client_args += ["--cert", str(files.client_cert), "--key", str(files.client_key)]
+                    files, client_args, port = run.files, list(run.client_args), run.port
                     default_header = tree.config_header.read_text()
                     generated = build_client(tree, header, work / "gen-client")
                     default = build_client(tree, default_header, work / "default-client")

@@ -29,7 +29,7 @@ from configgen.generate import generate  # noqa: E402
 from configgen.options import OptionSet  # noqa: E402
 from configgen.render import HeaderContext, render_header  # noqa: E402
 from e2e_footprint import rom  # noqa: E402
-from e2e_scenarios import SCENARIOS, running  # noqa: E402
+from e2e_scenarios import SCENARIOS, started  # noqa: E402
 from handshake import build_client, mfl_arguments, run_client  # noqa: E402
 
 SHRINKABLE = {"MBEDTLS_SSL_IN_CONTENT_LEN": 256, "MBEDTLS_SSL_OUT_CONTENT_LEN": 256,
@@ -82,17 +82,12 @@ def main() -> int:
             tree, kb = sources.find_tree(line), knowledge.load(line)
             with tempfile.TemporaryDirectory() as tmp:
                 work = Path(tmp)
-                with running(scenario, work / "server") as port:
-                    files = scenario.files(work / "server")
-                    profile_path = work / "server" / "tls.toml"
-                    profile_path.write_text(scenario.profile_text(work / "server", port, line))
+                with started(scenario, line, work / "server") as started_run:
                     try:
-                        generated = generate(profiles.load(profile_path), "mbedtls_config.h")
+                        generated = generate(profiles.load(started_run.profile), "mbedtls_config.h")
                     except ConfiggenError:
                         continue
-                    client_args = ["--name", "localhost", *scenario.client_args]
-                    if files.client_cert:
-                        client_args += ["--cert", str(files.client_cert), "--key", str(files.client_key)]
+                    files, client_args, port = started_run.files, started_run.client_args, started_run.port
                     mfl = mfl_arguments(generated.text)
 
                     def run(client, extra, port=port, ca=files.ca, client_args=client_args):

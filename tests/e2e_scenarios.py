@@ -159,3 +159,26 @@ def running(scenario: Scenario, work: Path):
     work.mkdir(parents=True, exist_ok=True)
     with scenario.server(work) as port:
         yield port
+
+
+@dataclass(frozen=True)
+class Run:
+    """A scenario's server listening, with what the device needs to talk to it."""
+
+    port: int
+    files: Files
+    profile: Path  # the project profile a user would write (the server is probed live)
+    client_args: tuple[str, ...]  # for configgen/data/client.c, besides HOST PORT CA
+
+
+@contextlib.contextmanager
+def started(scenario: Scenario, line: str, work: Path):
+    """Start the scenario's server and write its project profile for `line`."""
+    with running(scenario, work) as port:
+        files = scenario.files(work)
+        profile = work / "tls.toml"
+        profile.write_text(scenario.profile_text(work, port, line))
+        args = ["--name", "localhost", *scenario.client_args]
+        if files.client_cert:
+            args += ["--cert", str(files.client_cert), "--key", str(files.client_key)]
+        yield Run(port, files, profile, tuple(args))

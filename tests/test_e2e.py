@@ -11,19 +11,11 @@ from configgen import profile as profiles
 from configgen import sources
 from configgen.errors import ConfiggenError
 from configgen.generate import generate
-from e2e_scenarios import SCENARIOS, running
+from e2e_scenarios import SCENARIOS, started
 from handshake import build_client, mfl_arguments, run_client
 
 LINES = ("2.28", "3.6")
 PARAMS = [(s, line) for s in SCENARIOS for line in LINES]
-
-
-def _client_files(scenario, work):
-    files = scenario.files(work)
-    args = ["--name", "localhost", *scenario.client_args]
-    if files.client_cert:
-        args += ["--cert", str(files.client_cert), "--key", str(files.client_key)]
-    return files, args
 
 
 @pytest.mark.mbedtls
@@ -31,14 +23,11 @@ def _client_files(scenario, work):
 def test_scenario(scenario, line, tmp_path, capsys):
     tree = sources.find_tree(line)
     work = tmp_path / "work"
-    with running(scenario, work) as port:
-        files, args = _client_files(scenario, work)
-        profile_path = work / "tls.toml"
-        profile_path.write_text(scenario.profile_text(work, port, line))
+    with started(scenario, line, work) as run:
         default_client = build_client(tree, tree.config_header.read_text(), tmp_path / "default-client")
-        default = run_client(default_client, port, files.ca, *args)
+        default = run_client(default_client, run.port, run.files.ca, *run.client_args)
         try:
-            header = generate(profiles.load(profile_path), "mbedtls_config.h").text
+            header = generate(profiles.load(run.profile), "mbedtls_config.h").text
         except ConfiggenError as error:
             with capsys.disabled():
                 print(f"\n{scenario.name:28} {line:5} configgen stops: {error.message[:90]}"
@@ -48,7 +37,7 @@ def test_scenario(scenario, line, tmp_path, capsys):
             return
         assert line not in scenario.stops, f"configgen should have stopped: {scenario.stops[line]}"
         client = build_client(tree, header, tmp_path / "client")
-        outcome = run_client(client, port, files.ca, *args, *mfl_arguments(header))
+        outcome = run_client(client, run.port, run.files.ca, *run.client_args, *mfl_arguments(header))
     with capsys.disabled():
         print(f"\n{scenario.name:28} {line:5} generated: {outcome.text} | default config: {default.text}")
     assert outcome.ok, outcome.text
