@@ -10,17 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from configgen import inspect, kb as knowledge
+from configgen.advise import debughelp
 from configgen.derive import Certificate, Inputs, derive
 from configgen.errors import ConfiggenError, ProbeError, ProfileError
 from configgen.options import OptionSet
 from configgen.probe import Timeouts, probe, snapshot
 from configgen.probe.facts import ServerFacts
 from configgen.probe.plan import target_for
-from configgen.profile import Profile, Server
+from configgen.profile import Override, Profile, Server
 from configgen.render import HeaderContext, render_header
 from configgen.resolve import resolve
 
@@ -113,13 +114,16 @@ def banner_inputs(profile: Profile, offline: bool) -> tuple[tuple[str, str, str]
     return tuple(rows)
 
 
-def command_for(profile: Profile, output: str | None, line_option: str | None, offline: bool) -> str:
+def command_for(profile: Profile, output: str | None, line_option: str | None, offline: bool,
+                debug: bool = False) -> str:
     """The normalised command that regenerates the header (no absolute paths)."""
     words = ["configgen", "generate", "--profile", profile.path.name]
     if line_option:
         words += ["--mbedtls", line_option]
     if offline:
         words.append("--offline")
+    if debug:
+        words.append("--debug")
     if output and output != "-":
         words += ["-o", Path(output).name]
     return shlex.join(words)
@@ -131,15 +135,19 @@ def generate(
     line_option: str | None = None,
     command: str | None = None,
     offline: bool = False,
+    debug: bool = False,
 ) -> Generated:
     """The header for a project profile (and the option set behind it). Servers are probed
     live unless `offline` (then their recorded snapshots are replayed). `command` replaces
     the regenerate command the banner names (for wrappers, like pip-tools'
-    CUSTOM_COMPILE_COMMAND)."""
+    CUSTOM_COMPILE_COMMAND). `debug` adds MBEDTLS_DEBUG_C for bring-up."""
+    if debug:
+        profile = replace(profile, enable=profile.enable + (
+            Override(debughelp.DEBUG_OPTION, None, debughelp.REASON),))
     base = knowledge.load(profile.mbedtls)
     inputs = gather(profile, offline)
     options = resolve(derive(inputs, base), base)
-    command = command or command_for(profile, output, line_option, offline)
+    command = command or command_for(profile, output, line_option, offline, debug)
     context = HeaderContext(
         board=profile.board.name,
         command=command,

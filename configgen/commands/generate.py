@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from configgen import profile as profiles
+from configgen.advise import debughelp
 from configgen.generate import generate
 from configgen.kb.model import LINES
 from configgen.output import write_if_changed
@@ -24,6 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="replay the servers' recorded snapshots instead of probing them (deterministic builds)",
     )
     parser.add_argument(
+        "--debug", action="store_true",
+        help="add MBEDTLS_DEBUG_C and print the C that makes the debug log appear",
+    )
+    parser.add_argument(
         "--check", action="store_true",
         help="write nothing; exit 1 when OUTPUT differs from what would be generated",
     )
@@ -31,8 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     profile = profiles.load(args.profile, args.mbedtls)
-    result = generate(profile, args.output, args.mbedtls, os.environ.get(ENV_COMMAND), args.offline)
+    result = generate(profile, args.output, args.mbedtls, os.environ.get(ENV_COMMAND), args.offline,
+                      args.debug)
     text = result.text
+    if args.debug and not args.check:
+        print(f"{debughelp.cost(profile.mbedtls)}.\n\n{debughelp.snippet(profile.board.name)}",
+              file=sys.stderr)
     if args.check:
         if args.output == "-":
             print("configgen: --check needs -o HEADER", file=sys.stderr)

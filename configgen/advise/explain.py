@@ -1,0 +1,184 @@
+"""explain: an mbedTLS error code or X.509 verify flags, named per line, with causes.
+
+`parse_code` reads any spelling people paste (-0x2700, 0x2700, -9984, 9984, 0xFFFFD900,
+"(-0x2700)"); `explain_code` splits it into the high- and low-level parts mbedTLS adds
+together and names each from the knowledge base of every line asked for, saying which line
+defines a part another lacks. Pure: the knowledge bases and causes are arguments.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from configgen.advise.causes import Cause, Causes
+from configgen.errors import ConfiggenError
+from configgen.kb.errcodes import describe, describe_flags, split
+from configgen.kb.model import ErrorCode, KnowledgeBase, VerifyFlag
+
+
+class AdviceInputError(ConfiggenError):
+    """A code, flag value, log or header the advisor cannot read."""
+
+
+_NUMBER = re.compile(r"^\(?\s*(?P<sign>[-\u2212\u2013]?)\s*(?P<hex>0x)?(?P<digits>[0-9a-f]+)\s*\)?$",
+                     re.IGNORECASE)
+
+
+def parse_number(text: str) -> tuple[bool, int]:
+    """(negative, magnitude) of "-0x2700", "0x2700", "-9984", "9984"; hex needs 0x."""
+    found = _NUMBER.match(text.strip())
+    if not found or (not found["hex"] and not found["digits"].isdigit()):
+        raise AdviceInputError(f"'{text}' is not a number (write it as -0x2700, 0x2700 or -9984)")
+    return bool(found["sign"]), int(found["digits"], 16 if found["hex"] else 10)
+
+
+def parse_code(text: str) -> int:
+    """An mbedTLS error code (always negative) from any spelling people paste.
+
+    mbedTLS codes are negative 16-bit values, so 0x2700 and 9984 mean -0x2700, and a 32-bit
+    unsigned print of a negative int (0xFFFFD900) means -0x2700 too.
+    """
+    negative, magnitude = parse_number(text)
+    if not negative and 0x80000000 <= magnitude <= 0xFFFFFFFF:
+        magnitude = 0x100000000 - magnitude
+    if magnitude == 0:
+        raise AdviceInputError(f"'{text}' is 0, which mbedTLS uses for success, not an error")
+    if magnitude > 0x7FFF:
+        raise AdviceInputError(
+            f"'{text}' is not an mbedTLS error code: they lie between -0x0001 and -0x7FFF"
+        )
+    return -magnitude
+
+
+def parse_flags(text: str) -> int:
+    """X.509 verify flags ("0x08", "8", "0x00004008")."""
+    negative, value = parse_number(text)
+    if negative or value == 0 or value > 0xFFFFFFFF:
+        raise AdviceInputError(f"'{text}' is not a set of X.509 verify flags (e.g. 0x08)")
+    return value
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a code as one line names it (None when the line does not define it)."""
+
+    level: str  # "high", "low", or "whole" for a code matched as it stands
+    value: int  # the part's own code, negative
+    error: ErrorCode | None
+    aliases: tuple[str, ...] = ()
+    elsewhere: tuple[tuple[str, str], ...] = ()  # (version, name) of lines that define it
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one mbedTLS line says about a code."""
+
+    line: str
+    version: str
+    strerror: str  # exactly what mbedtls_strerror prints in that line
+    parts: tuple[Part, ...]
+    causes: tuple[Cause, ...]
+
+    @property
+    def known(self) -> bool:
+        return all(p.error is not None for p in self.parts)
+
+
+@dataclass(frozen=True)
+class CodeExplanation:
+    code: int
+    readings: tuple[Reading, ...]
+
+    @property
+    def hex(self) -> str:
+        return f"-0x{-self.code:04X}"
+
+
+def _named(kb: KnowledgeBase, code: int) -> tuple[ErrorCode | None, tuple[str, ...]]:
+    found = sorted((e for e in kb.errors if e.code == code), key=lambda e: e.alias_of is not None)
+    if not found:
+        return None, ()
+    return found[0], tuple(e.name for e in found[1:])
+
+
+def _part(level: str, value: int, kb: KnowledgeBase, others: Sequence[KnowledgeBase]) -> Part:
+    error, aliases = _named(kb, value)
+    elsewhere: tuple[tuple[str, str], ...] = ()
+    if error is None:
+        elsewhere = tuple(
+            (other.version, named.name) for other in others
+            if (named := _named(other, value)[0]) is not None
+        )
+    return Part(level, value, error, aliases, elsewhere)
+
+
+def _parts(code: int, kb: KnowledgeBase, others: Sequence[KnowledgeBase]) -> tuple[Part, ...]:
+    exact, _ = _named(kb, code)
+    if exact is not None or any(_named(o, code)[0] is not None for o in others):
+        return (_part("whole", code, kb, others),)
+    high, low = split(code)
+    parts = []
+    if high:
+        parts.append(_part("high", -high, kb, others))
+    if low:
+        parts.append(_part("low", -low, kb, others))
+    return tuple(parts)
+
+
+def read_code(code: int, kb: KnowledgeBase, others: Sequence[KnowledgeBase], causes: Causes) -> Reading:
+    """One line's reading of a code; `others` are the lines to name when this one lacks a part."""
+    parts = _parts(code, kb, others)
+    names = [p.error.name if p.error else None for p in parts]
+    low = names[1] if len(names) == 2 else None
+    found: list[Cause] = []
+    for index, name in enumerate(names):
+        if name is not None:
+            found += causes.for_error(kb.line, name, low if index == 0 else None)
+    return Reading(kb.line, kb.version, describe(code, [vars(e) for e in kb.errors]), parts,
+                   tuple(dict.fromkeys(found)))
+
+
+def explain_code(code: int, kbs: Sequence[KnowledgeBase], causes: Causes,
+                 every: Sequence[KnowledgeBase] | None = None) -> CodeExplanation:
+    """A code read by each line of `kbs`; `every` (default `kbs`) are the lines to name
+    where a part exists. Raises AdviceInputError when no line knows any part of it."""
+    every = list(every if every is not None else kbs)
+    readings = tuple(read_code(code, kb, [o for o in every if o is not kb], causes) for kb in kbs)
+    unknown = [p for i, p in enumerate(readings[0].parts)
+               if not any(r.parts[i].error for r in readings) and not p.elsewhere]
+    if unknown:
+        versions = ", ".join(kb.version for kb in every)
+        part = unknown[0]
+        what = "" if part.level == "whole" else f" (no {part.level} part -0x{-part.value:04X})"
+        raise AdviceInputError(
+            f"-0x{-code:04X} ({code}) is not an error code of mbedTLS {versions}{what}",
+            hint="a PSA status (-132 .. -151) comes from psa_* functions, see "
+            "include/psa/crypto_values.h" if 132 <= -code <= 151 else
+            "check the digits: mbedTLS codes are negative, such as -0x2700 or -9984",
+        )
+    return CodeExplanation(code, readings)
+
+
+@dataclass(frozen=True)
+class FlagReading:
+    flag: VerifyFlag
+    causes: tuple[Cause, ...]
+
+
+@dataclass(frozen=True)
+class FlagsExplanation:
+    value: int
+    version: str
+    info: str  # exactly what mbedtls_x509_crt_verify_info prints (prefix "")
+    flags: tuple[FlagReading, ...]
+    unknown_bits: int
+
+
+def explain_flags(value: int, kb: KnowledgeBase, causes: Causes) -> FlagsExplanation:
+    """Verify flags decoded bit by bit, each with its causes."""
+    entries = [vars(f) for f in kb.verify_flags]
+    found = tuple(FlagReading(f, causes.for_flag(f.name)) for f in kb.verify_flags if value & f.bit)
+    unknown = value & ~sum(f.bit for f in kb.verify_flags)
+    return FlagsExplanation(value, kb.version, describe_flags(value, entries), found, unknown)

@@ -1,0 +1,172 @@
+"""review: an existing header against what the target needs.
+
+`review(header, needed, kb, causes, security)` compares the header's active options with
+the option set configgen derives for the same profile (`needed`), and says what is missing
+(with the error the device would hit, from causes.toml, or the #error mbedTLS's own
+configuration checks raise), what is too small, what is not needed and what is risky.
+Pure: the header is parsed text, the option set comes from `generate()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from configgen.advise.causes import Causes, Security
+from configgen.headerfile import Header
+from configgen.kb.model import KnowledgeBase
+from configgen.options import OptionSet
+
+# Options whose value is a size or a count the inputs need at least.
+AT_LEAST = frozenset({
+    "MBEDTLS_MPI_MAX_SIZE", "MBEDTLS_SSL_IN_CONTENT_LEN", "MBEDTLS_SSL_OUT_CONTENT_LEN",
+    "MBEDTLS_SSL_MAX_CONTENT_LEN", "MBEDTLS_X509_MAX_INTERMEDIATE_CA",
+})
+SUITES = "MBEDTLS_SSL_CIPHERSUITES"
+
+# Finding kinds, most urgent first; the first four fail the review.
+FAILING = ("does not compile", "known defect", "missing", "too small")
+KINDS = (*FAILING, "risky", "unneeded", "different value")
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # one of KINDS
+    option: str
+    detail: str  # a sentence for people
+    reasons: tuple[str, ...] = ()  # why configgen needs it ("via" lines)
+    predicted: tuple[str, ...] = ()  # "-0x262E MBEDTLS_ERR_X509_UNKNOWN_SIG_ALG + ..."
+    size: int | None = None  # bytes of code an unneeded option brings, when measured
+
+
+@dataclass(frozen=True)
+class Review:
+    where: str
+    version: str
+    findings: tuple[Finding, ...]
+
+    @property
+    def failing(self) -> bool:
+        return any(f.kind in FAILING for f in self.findings)
+
+    def of(self, kind: str) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.kind == kind)
+
+    @property
+    def unneeded_bytes(self) -> int:
+        """The measured code size of the unneeded options, summed."""
+        return sum(f.size or 0 for f in self.of("unneeded"))
+
+    def groups(self) -> tuple[tuple[str, str, tuple[Finding, ...]], ...]:
+        """(kind, count in words, findings) per kind found, most urgent first."""
+        found = []
+        for kind in KINDS:
+            group = self.of(kind)
+            if group:
+                size = self.unneeded_bytes if kind == "unneeded" else 0
+                count = f"{len(group)}" + (f", about {size / 1024:.0f} KB of code" if size else "")
+                found.append((kind, count, group))
+        return tuple(found)
+
+
+def _number(value: str | None) -> int | None:
+    if value is None:
+        return None
+    text = value.strip().rstrip("uUlL")
+    try:
+        return int(text, 0)
+    except ValueError:
+        return None
+
+
+def predicted_errors(option: str, kb: KnowledgeBase, causes: Causes) -> tuple[str, ...]:
+    """The errors a device is likely to hit without `option` (causes.toml names the option
+    among their fixes), as "-0x262E X509_UNKNOWN_SIG_ALG + OID_NOT_FOUND"."""
+    codes = {e.name: e.code for e in kb.errors}
+    found = []
+    for name, low in causes.errors_fixed_by(kb.line, option):
+        code = codes[name] + (codes[low] if low else 0)
+        label = name.removeprefix("MBEDTLS_ERR_") + (f" + {low.removeprefix('MBEDTLS_ERR_')}" if low else "")
+        found.append(f"-0x{-code:04X} {label}")
+    return tuple(found)
+
+
+def _value_of(header: Header, kb: KnowledgeBase, name: str) -> str | None:
+    """The value the header gives an option, or mbedTLS's built-in default when it sets none."""
+    active = header.active()
+    if name in active:
+        return active[name]
+    option = kb.option(name)
+    return option.value if option is not None else None
+
+
+def _suites(value: str | None) -> list[str]:
+    return [s.strip() for s in (value or "").replace("\\", " ").replace(",", " ").split() if s.strip()]
+
+
+def _needed_findings(header: Header, needed: OptionSet, kb: KnowledgeBase,
+                     causes: Causes) -> list[Finding]:
+    active = header.active()
+    found = []
+    for setting in needed.settings:
+        name, want = setting.name, setting.value
+        if name == SUITES:
+            if name in active and not set(_suites(want)) & set(_suites(active[name])):
+                found.append(Finding(
+                    "missing", name,
+                    f"the header's suite list offers none of {', '.join(_suites(want))}",
+                    setting.reasons, predicted_errors(name, kb, causes)))
+            continue
+        if name in AT_LEAST:
+            have, need = _number(_value_of(header, kb, name)), _number(want)
+            if have is not None and need is not None and have < need:
+                where = "" if name in active else " (mbedTLS's default)"
+                found.append(Finding(
+                    "too small", name, f"{have}{where}, the inputs need at least {need}",
+                    setting.reasons, predicted_errors(name, kb, causes)))
+            continue
+        if want is None and name not in active:
+            found.append(Finding("missing", name, "not defined", setting.reasons,
+                                 predicted_errors(name, kb, causes)))
+        elif want is not None and _value_of(header, kb, name) != want:
+            shown = active.get(name) or "mbedTLS's default"
+            found.append(Finding("different value", name, f"{shown}, configgen derives {want}",
+                                 setting.reasons))
+    return found
+
+
+def review(header: Header, needed: OptionSet, kb: KnowledgeBase, causes: Causes,
+           security: Security, sizes: Mapping[str, int]) -> Review:
+    """What the header lacks, has too small, does not need, or risks, against `needed`;
+    `sizes` (option -> bytes of code, sizes.toml of the line) estimates what unneeded
+    options cost."""
+    found = [
+        Finding("does not compile", "", f"{d.message} ({d.file}:{d.line})")
+        for d in kb.evaluate(header.active()).errors
+    ]
+    found += _needed_findings(header, needed, kb, causes)
+    wanted = needed.names()
+    codes = {e.name: e.code for e in kb.errors}
+    found += [Finding("known defect", d.header[0], d.why,
+                      predicted=(f"-0x{-codes[d.error]:04X} {d.error.removeprefix('MBEDTLS_ERR_')}",))
+              for d in security.defects if d.hit(kb.line, header.active(), wanted)]
+    for name in header.active():
+        risk = security.risk(kb.line, name)
+        if risk:
+            setting = needed.get(name)
+            why = f"{risk}; needed: {setting.reasons[0]}" if setting and setting.reasons else risk
+            found.append(Finding("risky", name, why))
+        if name not in wanted and kb.option(name) is not None and name != SUITES:
+            size = sizes.get(name)
+            cost = f" (about {size / 1024:.1f} KB of code)" if size else ""
+            found.append(Finding("unneeded", name, f"no input needs it{cost}", size=size))
+        elif kb.option(name) is None:
+            found.append(Finding("unneeded", name, f"not an option of mbedTLS {kb.version}"))
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    ranked = sorted(found, key=lambda f: (order[f.kind], _index(kb, f.option)))
+    return Review(header.where, kb.version, tuple(ranked))
+
+
+def _index(kb: KnowledgeBase, name: str) -> int:
+    option = kb.option(name)
+    return option.index if option is not None else len(kb.options)

@@ -1,0 +1,48 @@
+"""configgen diagnose: read an mbedTLS debug log, say where and why the handshake failed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from configgen import kb as knowledge
+from configgen.advise import causes
+from configgen.advise.diagnose import diagnose, read_log
+from configgen.advise.explain import AdviceInputError
+from configgen.kb.model import LINES
+from configgen.report import text
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("log", metavar="LOGFILE", help="the debug log (- for stdin)")
+    parser.add_argument("--mbedtls", choices=LINES,
+                        help="the mbedTLS line of the device (default: read from the log)")
+
+
+def read_text(name: str) -> str:
+    """The log's text (the I/O edge): binary files and empty logs are refused."""
+    try:
+        data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except OSError as error:
+        raise AdviceInputError(f"cannot read it: {error.strerror}", where=name) from None
+    if b"\0" in data:
+        raise AdviceInputError("is a binary file, not a debug log", where=name)
+    if not data.strip():
+        raise AdviceInputError("is empty: nothing to diagnose", where=name)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def run(args: argparse.Namespace) -> int:
+    every = [knowledge.load(line) for line in LINES]
+    log = read_text(args.log)
+    trace = read_log(log, [(f.bit, f.description) for f in every[-1].verify_flags])
+    if args.mbedtls:
+        trace = replace(trace, line=args.mbedtls)
+    found = diagnose(trace, every, causes.load())
+    print("\n".join(text.diagnosis(found, every)))
+    return 0

@@ -1,0 +1,51 @@
+"""configgen explain: mbedTLS error codes or X.509 verify flags, decoded with causes and fixes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from dataclasses import asdict
+
+from configgen import kb as knowledge
+from configgen.advise import causes
+from configgen.advise.explain import (
+    AdviceInputError,
+    explain_code,
+    explain_flags,
+    parse_code,
+    parse_flags,
+)
+from configgen.kb.model import LINES
+from configgen.report import text
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # argparse reads "-0x2700" as an option unless it counts as a negative number; widen its
+    # (private, stable since Python 3.2) matcher to hexadecimal so codes need no "--".
+    parser._negative_number_matcher = re.compile(r"^-(?:0[xX])?[0-9a-fA-F]+$")
+    parser.add_argument("codes", nargs="*", metavar="CODE",
+                        help="error codes in any spelling: -0x2700, 0x2700, -9984, 9984")
+    parser.add_argument("--flags", "--verify-flags", dest="flags", action="append", default=[],
+                        metavar="FLAGS", help="X.509 verify flags, e.g. 0x08")
+    parser.add_argument("--mbedtls", choices=LINES, help="one mbedTLS line (default: every line)")
+    parser.add_argument("--json", action="store_true", help="JSON for machines")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.codes and not args.flags:
+        raise AdviceInputError(
+            "nothing to explain: give an error code (e.g. -0x2700) or --flags 0x08")
+    every = [knowledge.load(line) for line in LINES]
+    chosen = [kb for kb in every if args.mbedtls in (None, kb.line)]
+    known = causes.load()
+    codes = [explain_code(parse_code(c), chosen, known, every) for c in args.codes]
+    flag_sets = [explain_flags(parse_flags(f), chosen[-1], known) for f in args.flags]
+    if args.json:
+        print(json.dumps({"codes": [asdict(c) for c in codes],
+                          "flags": [asdict(f) for f in flag_sets]}, indent=2))
+        return 0
+    blocks = [text.explanation(c) for c in codes] + [text.flags(f) for f in flag_sets]
+    print("\n\n".join("\n".join(block) for block in blocks))
+    return 0
+

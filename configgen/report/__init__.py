@@ -1,0 +1,1 @@
+"""Output layers: findings of the advisor as terminal text or Markdown. No work happens here."""

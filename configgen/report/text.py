@@ -1,0 +1,168 @@
+"""Advisor findings as terminal text (lines without trailing newlines)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from configgen.advise.causes import Cause
+from configgen.advise.diagnose import Diagnosis, suite_names
+from configgen.advise.diff import Change, HeaderDiff
+from configgen.advise.explain import CodeExplanation, FlagsExplanation, Part
+from configgen.advise.review import Review
+from configgen.kb.model import KnowledgeBase
+from configgen.probe.names import ALERTS, name_of
+
+
+def _hex(value: int) -> str:
+    return f"-0x{-value:04X}"
+
+
+def _part(part: Part) -> str:
+    label = {"whole": "code", "high": "high", "low": "low "}[part.level]
+    if part.error is not None:
+        aliases = f" (also {', '.join(part.aliases)})" if part.aliases else ""
+        return (f"{label} {_hex(part.value)}  {part.error.name}{aliases}: {part.error.module} - "
+                f"{part.error.description}  [{part.error.header}]")
+    where = "; ".join(f"{name} in mbedTLS {version}" for version, name in part.elsewhere)
+    return f"{label} {_hex(part.value)}  not defined in this line" + (f" (it is {where})" if where else "")
+
+
+def causes(found: tuple[Cause, ...], indent: str) -> list[str]:
+    lines = []
+    for cause in found:
+        lines.append(f"{indent}cause: {cause.why}")
+        lines.append(f"{indent}  fix: {cause.fix}")
+        if cause.options:
+            lines.append(f"{indent}  options: {', '.join(cause.options)}")
+        if cause.shrink:
+            lines.append(f"{indent}  shrink: {', '.join(cause.shrink)}")
+        lines.append(f"{indent}  check: {cause.check}")
+    return lines
+
+
+def explanation(found: CodeExplanation) -> list[str]:
+    lines = [f"{found.hex} ({found.code})"]
+    for reading in found.readings:
+        printed = reading.strerror or "(nothing)"
+        lines.append(f"  mbedTLS {reading.version}: mbedtls_strerror prints \"{printed}\"")
+        lines += [f"    {_part(p)}" for p in reading.parts]
+        lines += causes(reading.causes, "    ")
+    return lines
+
+
+def flags(found: FlagsExplanation) -> list[str]:
+    lines = [f"verify flags 0x{found.value:08X} (mbedTLS {found.version})"]
+    for reading in found.flags:
+        lines.append(f"  0x{reading.flag.bit:05X} {reading.flag.name}: {reading.flag.description}")
+        lines += causes(reading.causes, "    ")
+    if found.unknown_bits:
+        lines.append(f"  0x{found.unknown_bits:X}: no flag of mbedTLS {found.version} has these bits")
+    return lines
+
+
+def review(found: Review) -> list[str]:
+    if not found.findings:
+        return [f"{found.where}: nothing missing, unneeded or risky for mbedTLS {found.version}"]
+    lines = [f"{found.where} against what the profile needs (mbedTLS {found.version})"]
+    for kind, count, group in found.groups():
+        lines.append(f"{kind} ({count})")
+        for finding in group:
+            lines.append(f"  {finding.option or 'check_config.h'}: {finding.detail}")
+            if finding.predicted:
+                lines.append(f"    without it: {' or '.join(finding.predicted)}")
+            lines += [f"    via {reason}" for reason in finding.reasons]
+    return lines
+
+
+_VERB = {"added": "enabled", "removed": "disabled", "value": "value changed",
+         "reasons": "reasons changed"}
+
+
+def describe_change(change: Change) -> str:
+    """One line: what happened to the option, in words."""
+    if change.kind == "value" and (change.suites_added or change.suites_removed):
+        parts = []
+        if change.suites_added:
+            parts.append(f"suites added: {', '.join(change.suites_added)}")
+        if change.suites_removed:
+            parts.append(f"suites removed: {', '.join(change.suites_removed)}")
+        return f"{change.option}: {'; '.join(parts)}"
+    if change.kind == "value" and change.old is not None and change.new is not None:
+        return f"{change.option}: {change.old.value} -> {change.new.value}"
+    value = change.new.value if change.kind == "added" and change.new and change.new.value else ""
+    return f"{change.option} {_VERB[change.kind]}{' = ' + value if value else ''}"
+
+
+def change_reasons(change: Change) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(reasons it had, reasons it has): the via lines of generated headers."""
+    was = change.old.reasons if change.old is not None and change.old.active else ()
+    now = change.new.reasons if change.new is not None and change.new.active else ()
+    return was, now
+
+
+def header_diff(found: HeaderDiff) -> list[str]:
+    if not found.changes and not found.weakened_added and not found.weakened_removed:
+        return [f"no option changed between {found.old} and {found.new}"]
+    lines = [f"{found.old} -> {found.new}: {len(found.options)} options changed"]
+    for title, changes in found.groups():
+        lines.append(f"{title} ({len(changes)})")
+        for change in changes:
+            lines.append(f"  {describe_change(change)}")
+            if change.security and change.kind != "reasons":
+                lines.append(f"    {change.security}")
+            was, now = change_reasons(change)
+            lines += [f"    was via {r}" for r in was if r not in now]
+            lines += [f"    now via {r}" for r in now if r not in was]
+    for entry in found.weakened_added:
+        lines.append(f"newly weakened on purpose: {entry}")
+    for entry in found.weakened_removed:
+        lines.append(f"no longer weakened: {entry}")
+    return lines
+
+
+def diagnosis(found: Diagnosis, kbs: Sequence[KnowledgeBase]) -> list[str]:
+    trace = found.trace
+    kb = next((k for k in kbs if k.line == trace.line), None)
+    head = f"mbedTLS {trace.version or trace.line or '(line not in the log)'} debug log"
+    lines = [head]
+    hello = []
+    if trace.max_version:
+        hello.append(f"max version {trace.max_version}")
+    if trace.suites:
+        hello.append(f"suites ({len(trace.suites)}): {suite_names(trace.suites, kb, 12)}")
+    if trace.sni:
+        hello.append(f"SNI '{trace.sni}'")
+    if trace.extensions:
+        hello.append(f"extensions: {', '.join(trace.extensions)}")
+    if trace.groups:
+        hello.append(f"groups: {', '.join(trace.groups)}")
+    if hello:
+        lines.append(f"  ClientHello: {'; '.join(hello)}")
+    server = []
+    if trace.chosen_suite is not None:
+        suite = kb.suite(trace.chosen_suite) if kb else None
+        server.append(f"chose 0x{trace.chosen_suite:04X}" + (f" {suite.name}" if suite else ""))
+    if trace.subjects:
+        server.append(f"sent certificates for {'; '.join(trace.subjects)}")
+    elif trace.certificate_seen:
+        server.append("sent its certificate")
+    if "parse certificate request" in trace.steps and "parse certificate request" not in trace.skipped:
+        server.append("asked for a client certificate")
+    if server:
+        lines.append(f"  server: {'; '.join(server)}")
+    if trace.reached:
+        lines.append(f"  reached: {trace.reached}")
+    for level, alert in trace.alerts_received:
+        lines.append(f"  alert received: {'fatal' if level == 2 else 'warning'} {alert} "
+                     f"({name_of(ALERTS, alert)})")
+    for level, alert in trace.alerts_sent:
+        lines.append(f"  alert sent: {'fatal' if level == 2 else 'warning'} {alert} "
+                     f"({name_of(ALERTS, alert)})")
+    for site in trace.errors:
+        lines.append(f"  error: {site.function}() returned -0x{-site.code:04X}")
+    if trace.final is not None:
+        where = f" in {trace.final.function}" if trace.final.function else ""
+        lines.append(f"  the application saw -0x{-trace.final.code:04X}{where}")
+    lines += [f"cause ({found.cause}): {found.summary}", f"  fix: {found.fix}",
+              f"  check: {found.check}"]
+    return lines
