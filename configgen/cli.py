@@ -15,14 +15,14 @@ from configgen.errors import ConfiggenError
 
 # name -> (one-line help, module under configgen.commands or None when not built yet)
 COMMANDS: dict[str, tuple[str, str | None]] = {
-    "wizard": ("interactive: ask, probe, inspect, write a project profile and the header", None),
+    "wizard": ("interactive: ask, probe, inspect, write a project profile and the header", "wizard"),
     "probe": ("what a server accepts and sends (HOST[:PORT])", "probe"),
     "inspect": ("what mbedTLS needs to parse and verify these certificates and keys", "inspect"),
     "generate": ("project profile in, mbedTLS config header out", "generate"),
-    "explain": ("decode an mbedTLS error code or X.509 verify flags, with causes and fixes", None),
-    "diagnose": ("read an mbedTLS debug log and say where and why the handshake failed", None),
-    "review": ("check an existing header against what the target needs", None),
-    "diff": ("what changed between two headers, in words a reviewer can act on", None),
+    "explain": ("decode an mbedTLS error code or X.509 verify flags, with causes and fixes", "explain"),
+    "diagnose": ("read an mbedTLS debug log and say where and why the handshake failed", "diagnose"),
+    "review": ("check an existing header against what the target needs", "review"),
+    "diff": ("what changed between two headers, in words a reviewer can act on", "diff"),
     "verify": ("compile a header against real mbedTLS sources, optionally handshake", None),
     "sources": ("provide mbedTLS source trees (Debian source packages or your own copy)", "sources"),
     "kb": ("regenerate or check the knowledge base extracted from mbedTLS sources", "kb"),

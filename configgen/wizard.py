@@ -1,0 +1,700 @@
+"""The wizard: asks, probes, inspects, and writes a project profile and the header.
+
+It is a front end to what `configgen generate --profile` does, never a second
+implementation (STYLE.md, copier rules 1-5):
+
+- Every question is a `Question` (name, kind, message, help, validator, `when`). Its default
+  is looked up by name in `layered()`, the one place answers are layered: this run's answers
+  > the existing profile > defaults derived from facts > the board's defaults.
+- Validators call the functions the non-interactive path calls (`commands.probe.parse_server`,
+  `sources.open_tree`, `inspect.read_bytes`/`parse`); the profile the wizard writes is then
+  checked by `profile.load` itself, and the header comes from `generate()` replaying the
+  snapshots the wizard saved, exactly as the banner's command does.
+- A key password is asked with `questionary.password` and kept in memory only.
+- Nothing stays on disk unless the user confirms: the profile and snapshots are written (they
+  must be, for `profile.load` and `generate()` to read them) inside `_undo_on_failure()`,
+  which restores the previous state on Ctrl-C, on an error, or when the user declines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+from collections import ChainMap
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import questionary
+import tomlkit
+from tomlkit.items import AoT
+
+from configgen import chain, inspect, sources
+from configgen import kb as knowledge
+from configgen import profile as profiles
+from configgen.certfacts import CertFacts, FileFacts
+from configgen.commands.probe import parse_server
+from configgen.errors import ConfiggenError
+from configgen.generate import Generated, check_time, generate
+from configgen.output import write_if_changed
+from configgen.probe import ServerFacts, Target, Timeouts, probe, snapshot
+from configgen.probe.plan import target_for
+from configgen.probe.runner import Progress
+
+NO_TERMINAL = 'no terminal to ask on; use "configgen generate --profile FILE"'
+SOURCE_TREE = "source tree"  # the mbedtls answer that means "detect it from a tree"
+
+Answers = Mapping[str, Any]
+Validator = Callable[[str, Answers], "str | None"]  # the problem with an answer, or None
+ProbeFn = Callable[[Target, Progress], ServerFacts]
+
+
+class Kind(str, Enum):
+    TEXT = "text"
+    PATH = "path"
+    SELECT = "select"
+    CONFIRM = "confirm"
+    PASSWORD = "password"
+
+
+def _always(_answers: Answers) -> bool:
+    return True
+
+
+def _no_choices(_answers: Answers) -> tuple[tuple[str, str], ...]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question. Its default is `layered(...)[name]`; `validate` returns a problem or None."""
+
+    name: str
+    kind: Kind
+    message: str
+    help: str
+    validate: Validator | None = None
+    when: Callable[[Answers], bool] = _always
+    choices: Callable[[Answers], tuple[tuple[str, str], ...]] = _no_choices  # (value, title)
+
+
+# --- validators: the functions the non-interactive path calls -----------------------------
+
+
+def _problem(check: Callable[[], object]) -> str | None:
+    try:
+        check()
+    except ConfiggenError as error:
+        return error.message
+    return None
+
+
+def check_address(text: str, _answers: Answers | None = None) -> str | None:
+    return _problem(lambda: parse_server(text.strip()))
+
+
+def check_source_tree(text: str, _answers: Answers | None = None) -> str | None:
+    return _problem(lambda: sources.open_tree(text.strip()))
+
+
+def _read(path: str | Path, password: bytes | None = None, label: str | None = None) -> FileFacts:
+    return inspect.parse(inspect.read_bytes(path), label or str(path), password)
+
+
+def _file_check(path: str, want: str) -> str | None:
+    try:
+        facts = _read(path)
+    except inspect.PasswordNeeded:
+        return None if want == "keys" else "is encrypted: give the certificate itself"
+    except ConfiggenError as error:
+        return error.message
+    return None if getattr(facts, want) else f"holds no {want[:-1]}"
+
+
+def check_certificates(text: str, _answers: Answers | None = None) -> str | None:
+    paths = _items(text)
+    if not paths:
+        return "name at least one file"
+    return next((f"{p}: {problem}" for p in paths if (problem := _file_check(p, "certificates"))), None)
+
+
+def check_key(text: str, _answers: Answers | None = None) -> str | None:
+    return _file_check(text.strip(), "keys")
+
+
+def check_password(text: str, answers: Answers) -> str | None:
+    return _problem(lambda: _read(answers["client.key"], text.encode()))
+
+
+def _items(text: str) -> list[str]:
+    """The items of a comma-separated answer (files, ALPN protocols)."""
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+def _needs_password(path: str) -> bool:
+    try:
+        _read(path)
+    except inspect.PasswordNeeded:
+        return True
+    return False
+
+
+# --- the questions -------------------------------------------------------------------------
+
+
+def server_questions(index: int) -> tuple[Question, ...]:
+    """The questions about server `index` (0-based)."""
+    prefix = f"server.{index}"
+    return (
+        Question(f"{prefix}.address", Kind.TEXT, "Server the device connects to (host:port)",
+                 "the TLS endpoint, e.g. broker.example.com:8883", check_address),
+        Question(f"{prefix}.sni", Kind.TEXT, "Server name (SNI) to send",
+                 "empty: the host name, none for an IP address"),
+        Question(f"{prefix}.alpn", Kind.TEXT, "ALPN protocols (comma-separated)",
+                 "empty when the device asks for none"),
+    )
+
+
+def more_servers(index: int) -> Question:
+    return Question(f"server.more.{index}", Kind.CONFIRM, "Another server?",
+                    "e.g. an OTA server beside the MQTT broker")
+
+
+def _board_choices(answers: Answers) -> tuple[tuple[str, str], ...]:
+    names = profiles.board_names()
+    if _is_board_path(answers.get("board", "")):
+        names.append(answers["board"])
+    width = max(map(len, names))
+    return tuple((n, f"{n:<{width}}  {profiles.load_board(n).description}") for n in names)
+
+
+def _is_board_path(board: str) -> bool:
+    """A board named by path (the user's own board profile), as profile.load_board tells."""
+    return board.endswith(".toml") or "/" in board
+
+
+def _line_choices(answers: Answers) -> tuple[tuple[str, str], ...]:
+    lines = profiles.load_board(answers["board"]).mbedtls
+    return tuple((line, f"mbedTLS {line}") for line in lines) + (
+        (SOURCE_TREE, "detect it from an mbedTLS source tree"),)
+
+
+def _client(answers: Answers) -> bool:
+    return bool(answers.get("client"))
+
+
+def _encrypted_key(answers: Answers) -> bool:
+    return _client(answers) and _needs_password(answers["client.key"])
+
+
+PLATFORM_QUESTIONS = (
+    Question("board", Kind.SELECT, "Board", "what the board and its SDK impose (profiles/)",
+             choices=_board_choices),
+    Question("mbedtls", Kind.SELECT, "mbedTLS line", "the board's line by default",
+             choices=_line_choices),
+    Question("mbedtls.source", Kind.PATH, "mbedTLS source tree",
+             "the directory holding include/ and library/", check_source_tree,
+             when=lambda a: a.get("mbedtls") == SOURCE_TREE),
+)
+
+FILE_QUESTIONS = (
+    Question("trust.ca", Kind.PATH, "Trust anchors the device loads (CA file)",
+             "PEM or DER; several files separated by commas", check_certificates),
+    Question("client", Kind.CONFIRM, "Does the device present a client certificate?",
+             "yes for mutual TLS, when the server asks for one"),
+    Question("client.cert", Kind.PATH, "Client certificate file", "the device's own certificate",
+             check_certificates, when=_client),
+    Question("client.key", Kind.PATH, "Client private key file",
+             "read for its type only; never printed or copied", check_key, when=_client),
+    Question("client.key.password", Kind.PASSWORD, "Password of the private key",
+             "kept in memory only, never written", check_password, when=_encrypted_key),
+)
+
+
+# --- asking ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Terminal:
+    """Where questions are asked: the real terminal (None, None) or a test's pipe."""
+
+    input: Any = None
+    output: Any = None
+
+    def kwargs(self) -> dict[str, Any]:
+        return {k: v for k, v in (("input", self.input), ("output", self.output)) if v is not None}
+
+
+def _for_questionary(check: Validator, answers: Answers) -> Callable[[str], str | bool]:
+    def validate(text: str) -> str | bool:
+        return check(text, answers) or True  # questionary wants True for a good answer
+
+    return validate
+
+
+def _confirm(q: Question, default: Any, validate: Any, io: dict[str, Any]) -> questionary.Question:
+    return questionary.confirm(q.message, default=bool(default), instruction=f"({q.help}) ", **io)
+
+
+def _select(q: Question, default: Any, validate: Any, io: dict[str, Any],
+            answers: Answers) -> questionary.Question:
+    choices = [questionary.Choice(title, value) for value, title in q.choices(answers)]
+    known = default in {c.value for c in choices}
+    return questionary.select(q.message, choices, default=default if known else None,
+                              instruction=f"({q.help})", **io)
+
+
+def _password(q: Question, default: Any, validate: Any, io: dict[str, Any]) -> questionary.Question:
+    return questionary.password(f"{q.message} ({q.help})", validate=validate, **io)
+
+
+def _path(q: Question, default: Any, validate: Any, io: dict[str, Any]) -> questionary.Question:
+    return questionary.path(f"{q.message} ({q.help})", default=str(default or ""),
+                            validate=validate, **io)
+
+
+def _text(q: Question, default: Any, validate: Any, io: dict[str, Any]) -> questionary.Question:
+    return questionary.text(q.message, default=str(default or ""), validate=validate,
+                            instruction=f"({q.help})", **io)
+
+
+_PROMPTS = {Kind.CONFIRM: _confirm, Kind.PASSWORD: _password, Kind.PATH: _path, Kind.TEXT: _text}
+
+
+def ask(question: Question, answers: Answers, terminal: Terminal) -> Any:
+    """Ask one question with its layered default; KeyboardInterrupt propagates (Ctrl-C)."""
+    default = answers.get(question.name)
+    check = question.validate
+    validate = _for_questionary(check, answers) if check else None
+    io = terminal.kwargs()
+    if question.kind is Kind.SELECT:
+        prompt = _select(question, default, validate, io, answers)
+    else:
+        prompt = _PROMPTS[question.kind](question, default, validate, io)
+    answer = prompt.unsafe_ask()
+    return answer.strip() if isinstance(answer, str) and question.kind is not Kind.PASSWORD else answer
+
+
+# --- layering: the one place ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class State:
+    """What the wizard knows so far: this run's answers and the facts it gathered."""
+
+    existing: dict[str, Any]
+    answered: dict[str, Any] = field(default_factory=dict)
+    facts: dict[int, ServerFacts] = field(default_factory=dict)
+
+    def layered(self) -> ChainMap[str, Any]:
+        """Answers by priority: this run > existing profile > facts > board defaults."""
+        partial = ChainMap(self.answered, self.existing)
+        return ChainMap(self.answered, self.existing, facts_defaults(partial, self.facts),
+                        board_defaults(partial))
+
+    def ask(self, questions: Sequence[Question], terminal: Terminal) -> None:
+        for question in questions:
+            if question.when(self.layered()):
+                self.answered[question.name] = ask(question, self.layered(), terminal)
+
+
+def facts_defaults(answers: Answers, facts: Mapping[int, ServerFacts]) -> dict[str, Any]:
+    """Defaults that follow from what was observed."""
+    found: dict[str, Any] = {}
+    if facts:
+        found["client"] = any(f.client_auth is not None for f in facts.values())
+        board = answers.get("board")
+        if board and all("1.2" not in f.versions for f in facts.values()) \
+                and "3.6" in profiles.load_board(board).mbedtls:
+            found["mbedtls"] = "3.6"
+    ca = _items(answers.get("trust.ca") or "")
+    with contextlib.suppress(ConfiggenError):
+        if ca and not _read(ca[0]).container.is_pem:
+            found["trust.format"] = "der"
+    return found
+
+
+def board_defaults(answers: Answers) -> dict[str, Any]:
+    """What the board imposes, and the defaults of a profile nobody has written yet."""
+    board = answers.get("board") or profiles.board_names()[0]
+    return {"board": board, "mbedtls": profiles.load_board(board).mbedtls[0],
+            "trust.format": "pem", "client": False}
+
+
+# --- the existing profile as answers -------------------------------------------------------
+
+
+def existing_answers(path: Path) -> dict[str, Any]:
+    """An existing profile's answers (checked by profile.load first); {} when there is none."""
+    if not path.is_file():
+        return {}
+    profiles.load(path)
+    data = profiles.read_toml(path)
+    base = path.parent
+    board = data["board"]
+    found: dict[str, Any] = {"board": _shown(base, board) if _is_board_path(board) else board}
+    if "mbedtls" in data:
+        found["mbedtls"] = data["mbedtls"]
+    entries = data.get("server", [])
+    for index, entry in enumerate(entries):
+        prefix = f"server.{index}"
+        found[f"{prefix}.address"] = _address(entry["host"], entry.get("port", 443))
+        found[f"{prefix}.sni"] = entry.get("sni", "")
+        found[f"{prefix}.alpn"] = ", ".join(entry.get("alpn", ()))
+        found[f"server.more.{index}"] = index + 1 < len(entries)
+        if "snapshot" in entry:
+            found[f"{prefix}.snapshot"] = entry["snapshot"]
+    found["policy.psk"] = data.get("policy", {}).get("psk", False)
+    trust = data.get("trust", {})
+    if trust.get("ca"):
+        found["trust.ca"] = ", ".join(_shown(base, p) for p in trust["ca"])
+    found["trust.format"] = trust.get("format", "pem")
+    client = data.get("client", {})
+    found["client"] = bool(client)
+    for key in ("cert", "key"):
+        if key in client:
+            found[f"client.{key}"] = _shown(base, client[key])
+    return found
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _shown(base: Path, stored: str) -> str:
+    """A path stored relative to the profile, as the user types it (relative to here)."""
+    return os.path.relpath(base / stored)
+
+
+def _stored(base: Path, answer: str) -> str:
+    """A path the user typed, as the profile stores it (relative to the profile)."""
+    return Path(os.path.relpath(Path(answer).resolve(), base.resolve())).as_posix()
+
+
+# --- probing ---------------------------------------------------------------------------------
+
+
+def target(answers: Answers, index: int, line: str) -> Target:
+    """What `generate` would probe for server `index`, as its profile entry will say (PSK
+    suites too when the existing profile's [policy].psk says the device has a key)."""
+    host, port = parse_server(answers[f"server.{index}.address"])
+    sni = answers.get(f"server.{index}.sni") or None
+    return target_for(host, port, sni, _alpn(answers, index), line, knowledge.load(line).suites,
+                      bool(answers.get("policy.psk")))
+
+
+def _alpn(answers: Answers, index: int) -> tuple[str, ...]:
+    return tuple(_items(answers.get(f"server.{index}.alpn") or ""))
+
+
+def probe_live(where: Target, progress: Progress) -> ServerFacts:
+    """The real probe, as `configgen generate` runs it."""
+    return probe(where, Timeouts(5.0, 5.0), 30.0, progress=progress)
+
+
+def _show_progress(where: str) -> Progress:
+    def show(connections: int, question: str) -> None:
+        sys.stdout.write(f"\r\033[K  probing {where}: {connections} connections ({question})")
+        sys.stdout.flush()
+
+    return show
+
+
+def summary(facts: ServerFacts) -> str:
+    """One line on what a server accepts."""
+    suites = len(facts.tls12_suites) + len(facts.tls13_suites)
+    auth = "; asks for a client certificate" if facts.client_auth is not None else ""
+    return (f"{facts.host}:{facts.port}: TLS {', '.join(facts.versions)}, {suites} suite(s) "
+            f"accepted, {len(facts.certificate_chain)} certificate(s) sent{auth}")
+
+
+# --- findings --------------------------------------------------------------------------------
+
+
+_ORDER = {"error": 0, "warning": 1, "note": 2, "ok": 3}
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # error | warning | note | ok
+    where: str
+    message: str
+
+
+def findings(loaded: profiles.Profile, facts: Sequence[ServerFacts],
+             password: bytes | None) -> list[Finding]:
+    """What the wizard shows before writing: problems first, then what is fine."""
+    base = knowledge.load(loaded.mbedtls)
+    anchors = [c for p in loaded.ca for c in _read(p, label=loaded.relative(p)).certificates]
+    found = [f for cert in anchors for f in _anchor_findings(cert, base)]
+    for server, seen in zip(loaded.servers, facts):
+        found += _server_findings(loaded, server, seen, anchors, base)
+    if loaded.client_cert is not None and loaded.client_key is not None:
+        found += _client_findings(loaded, loaded.client_cert, loaded.client_key, password, base)
+    unique = list(dict.fromkeys(found))
+    return sorted(unique, key=lambda f: _ORDER[f.severity])
+
+
+def _from_problems(where: str, problems: Sequence[inspect.Problem]) -> list[Finding]:
+    return [Finding(p.severity.value, where, f"{p.message}; fix: {p.fix}") for p in problems]
+
+
+def _anchor_findings(cert: CertFacts, base: knowledge.KnowledgeBase) -> list[Finding]:
+    verdict = inspect.certificate_verdict(cert, base, inspect.Role.ANCHOR)
+    found = _from_problems(cert.label, verdict.problems)
+    if cert.signature.hash == "SHA-1":
+        found.append(Finding("warning", cert.label,
+                             f"SHA-1 root: '{cert.display_name}' is signed {cert.signature.name}"))
+    return found
+
+
+def _server_findings(loaded: profiles.Profile, server: profiles.Server, facts: ServerFacts,
+                     anchors: list[CertFacts], base: knowledge.KnowledgeBase) -> list[Finding]:
+    sent = [c for i, der in enumerate(facts.certificate_chain)
+            for c in inspect.parse(der, f"{server.name} chain[{i}]").certificates]
+    found: list[Finding] = []
+    for cert in sent:
+        found += _from_problems(cert.label,
+                                inspect.certificate_verdict(cert, base, inspect.Role.PRESENTED).problems)
+    if sent and anchors:
+        report = chain.diagnose(sent, anchors, server.sni or server.host, check_time(loaded), base)
+        found += _from_problems(server.name, report.findings)
+        if report.flags == 0:
+            found.append(Finding("ok", server.name, "the trust anchors sign the server's chain"))
+    if facts.client_auth is not None and loaded.client_cert is None:
+        found.append(Finding("error", server.name,
+                             "the server asks for a client certificate and you gave none"))
+    return found
+
+
+def _client_findings(loaded: profiles.Profile, cert_path: Path, key_path: Path,
+                     password: bytes | None, base: knowledge.KnowledgeBase) -> list[Finding]:
+    cert = _read(cert_path, label=loaded.relative(cert_path)).certificates[0]
+    label = loaded.relative(key_path)
+    keys = _read(key_path, password, label).keys
+    found = _from_problems(cert.label,
+                           inspect.certificate_verdict(cert, base, inspect.Role.ANCHOR).problems)
+    for key in keys:
+        found += _from_problems(label, inspect.key_verdict(key, base)[1])
+        if key.public_key.fingerprint != cert.public_key.fingerprint:
+            found.append(Finding("warning", label, "this key does not belong to the client certificate"))
+        else:
+            found.append(Finding("ok", label, f"{key.public_key.describe()} key of the client certificate"))
+    return found
+
+
+def findings_table(rows: Sequence[Finding]) -> list[str]:
+    """The findings as a short table."""
+    width = max((len(f.where) for f in rows), default=0)
+    return [f"  {f.severity:<7}  {f.where:<{width}}  {f.message}" for f in rows]
+
+
+def enabled_lines(result: Generated) -> list[str]:
+    """What the header enables and why, one line per option (its first reason)."""
+    settings = result.options.settings
+    shown = [s.name + (f" {s.value}" if s.value is not None else "") for s in settings]
+    width = min(max(map(len, shown), default=0), 44)
+    lines = [f"mbedTLS {result.options.version}: {len(settings)} options"]
+    for setting, name in zip(settings, shown):
+        reasons = setting.reasons or ("",)
+        more = f" (+{len(reasons) - 1} more)" if len(reasons) > 1 else ""
+        lines.append(f"  {name:<{width}}  {reasons[0]}{more}")
+    return lines + [f"  weakened: {name}: {why}" for name, why in result.options.weakened]
+
+
+# --- the profile written ---------------------------------------------------------------------
+
+
+def snapshot_name(profile_path: Path, where: Target) -> str:
+    """Where a server's snapshot goes, beside the profile."""
+    host = re.sub(r"[^A-Za-z0-9.-]", "-", where.host)
+    return f"{profile_path.stem}.{host}-{where.port}.json"
+
+
+def profile_text(answers: Answers, existing: str | None, base: Path,
+                 snapshots: Sequence[str], targets: Sequence[Target]) -> str:
+    """The project profile: the existing document (comments and keys the wizard does not ask
+    about kept) with the answers set."""
+    doc = tomlkit.parse(existing) if existing else _new_document()
+    board = answers["board"]
+    doc["board"] = _stored(base, board) if _is_board_path(board) else board
+    doc["mbedtls"] = answers["mbedtls"]
+    old = doc.get("server")
+    servers = old if isinstance(old, AoT) else tomlkit.aot()
+    while len(servers) > len(targets):
+        del servers[len(servers) - 1]
+    for index, (where, name) in enumerate(zip(targets, snapshots)):
+        if index == len(servers):
+            servers.append(tomlkit.table())
+        _server_table(servers[index], answers, index, where, name)
+    doc["server"] = servers
+    trust = doc.setdefault("trust", tomlkit.table())
+    trust["ca"] = [_stored(base, p) for p in _items(answers["trust.ca"])]
+    trust["format"] = answers["trust.format"]
+    if _client(answers):
+        client = doc.setdefault("client", tomlkit.table())
+        client["cert"] = _stored(base, answers["client.cert"])
+        client["key"] = _stored(base, answers["client.key"])
+    elif "client" in doc:
+        del doc["client"]
+    return tomlkit.dumps(doc)
+
+
+def _new_document() -> tomlkit.TOMLDocument:
+    doc = tomlkit.document()
+    doc.add(tomlkit.comment("Project profile written by 'configgen wizard' (format: README.md)."))
+    doc.add(tomlkit.comment("Paths are relative to this file; re-run the wizard to change it."))
+    return doc
+
+
+def _server_table(table: Any, answers: Answers, index: int, where: Target, name: str) -> None:
+    table["host"] = where.host
+    table["port"] = where.port
+    _set_or_drop(table, "sni", answers.get(f"server.{index}.sni") or None)
+    _set_or_drop(table, "alpn", list(where.alpn) or None)
+    table["snapshot"] = name
+
+
+def _set_or_drop(table: Any, key: str, value: Any) -> None:
+    if value is not None:
+        table[key] = value
+    elif key in table:
+        del table[key]
+
+
+@contextlib.contextmanager
+def _undo_on_failure() -> Iterator[list[tuple[Path, str | None]]]:
+    """Yield a list to record (path, previous text or None) before writing each file; on any
+    exception (Ctrl-C included) every recorded file is put back as it was."""
+    before: list[tuple[Path, str | None]] = []
+    try:
+        yield before
+    except BaseException:
+        for path, text in reversed(before):
+            if text is None:
+                path.unlink(missing_ok=True)
+            else:
+                write_if_changed(path, text)
+        raise
+
+
+def _remember(before: list[tuple[Path, str | None]], path: Path) -> None:
+    before.append((path, path.read_text() if path.is_file() else None))
+
+
+class Declined(Exception):
+    """The user said no at the last question (nothing is kept)."""
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wizard:
+    """One run: where to write, how to ask, how to probe (tests replace the last two)."""
+
+    profile_path: Path
+    header_path: Path
+    terminal: Terminal = Terminal()
+    probe: ProbeFn = probe_live
+
+    def run(self) -> Generated:
+        """Ask everything, then write the profile, its snapshots and the header."""
+        state = State(existing_answers(self.profile_path))
+        source = f"answers pre-filled from {self.profile_path}" if state.existing else "a new profile"
+        print(f"configgen wizard: {source}; writes {self.profile_path} and {self.header_path} at the "
+              "end, when you say so (Ctrl-C stops with nothing written)\n")
+        self._servers(state)
+        state.ask(PLATFORM_QUESTIONS, self.terminal)
+        if state.answered.get("mbedtls") == SOURCE_TREE:
+            state.answered["mbedtls"] = self._line_of_tree(state)
+        self._reprobe(state)
+        state.ask(FILE_QUESTIONS, self.terminal)
+        return self._write(state)
+
+    def _servers(self, state: State) -> None:
+        index = 0
+        while True:
+            self._server(state, index, state.layered()["mbedtls"])  # re-probed if the line changes
+            if not self._more(state, index):
+                return
+            index += 1
+
+    def _more(self, state: State, index: int) -> bool:
+        question = more_servers(index)
+        state.answered[question.name] = ask(question, state.layered(), self.terminal)
+        return bool(state.answered[question.name])
+
+    def _server(self, state: State, index: int, line: str) -> None:
+        while True:
+            state.ask(server_questions(index), self.terminal)
+            try:
+                self._probe(state, index, line)
+                return
+            except ConfiggenError as error:
+                print(f"  {error}")
+
+    def _probe(self, state: State, index: int, line: str) -> None:
+        where = target(state.layered(), index, line)
+        progress = _show_progress(where.where)
+        progress(0, f"mbedTLS {line} suites")
+        try:
+            facts = self.probe(where, progress)
+        finally:
+            sys.stdout.write("\r\033[K")
+        state.facts[index] = facts
+        print(f"  {summary(facts)}")
+
+    def _reprobe(self, state: State) -> None:
+        """Probe again with the chosen line's suites where it differs from the probe's."""
+        line = state.layered()["mbedtls"]
+        for index, facts in sorted(state.facts.items()):
+            if facts.mbedtls != line:
+                self._probe(state, index, line)
+
+    def _line_of_tree(self, state: State) -> str:
+        tree = sources.open_tree(state.answered["mbedtls.source"])
+        board = profiles.load_board(state.layered()["board"])
+        if tree.line not in board.mbedtls:
+            raise ConfiggenError(f"board {board.name!r} ships mbedTLS {', '.join(board.mbedtls)}, "
+                                 f"not {tree.version}", where=str(tree.root))
+        print(f"  {tree.root}: mbedTLS {tree.version}")
+        return tree.line
+
+    def _write(self, state: State) -> Generated:
+        """Stage the profile and snapshots, show findings and options, then ask to keep them."""
+        with _undo_on_failure() as before:
+            loaded = self._stage(state, before)
+            password = state.answered.get("client.key.password")
+            rows = findings(loaded, [state.facts[i] for i in sorted(state.facts)],
+                            password.encode() if password else None)
+            print("\nFindings\n" + "\n".join(findings_table(rows)))
+            result = generate(loaded, str(self.header_path), offline=True)
+            print("\nWhat the header enables, and why\n" + "\n".join(enabled_lines(result)) + "\n")
+            question = Question("write", Kind.CONFIRM,
+                                f"Write {self.profile_path}, {len(loaded.servers)} snapshot(s) and "
+                                f"{self.header_path}?", "no: nothing is kept")
+            if not ask(question, {"write": True}, self.terminal):
+                raise Declined
+            _remember(before, self.header_path)
+            write_if_changed(self.header_path, result.text)
+        return result
+
+    def _stage(self, state: State, before: list[tuple[Path, str | None]]) -> profiles.Profile:
+        """Write the snapshots and the profile, and read the profile back with profile.load."""
+        answers = state.layered()
+        base = self.profile_path.parent
+        targets = [target(answers, i, answers["mbedtls"]) for i in sorted(state.facts)]
+        names = [answers.get(f"server.{i}.snapshot") or snapshot_name(self.profile_path, t)
+                 for i, t in enumerate(targets)]
+        existing = self.profile_path.read_text() if self.profile_path.is_file() else None
+        for index, name in enumerate(names):
+            _remember(before, base / name)
+            snapshot.save(state.facts[index], base / name)
+        _remember(before, self.profile_path)
+        write_if_changed(self.profile_path, profile_text(answers, existing, base, names, targets))
+        return profiles.load(self.profile_path)
