@@ -448,13 +448,23 @@ def _sizes(server, facts, inputs, kb, versions, notes) -> list[Requirement]:
     found.append(_req(Need.IN_CONTENT, size, f"{name}: {how}; {app_how}",
                       derivation=f"max({handshake:,}, {app:,}) bytes, margin \"{margin}\""))
     found.append(_req(Need.OUT_CONTENT, out, f"{name}: the device's own handshake messages",
-                      derivation=f"{out:,} bytes: ClientHello and the client's Certificate message"))
+                      derivation=f"{out:,} bytes: the ClientHello"
+                      + (" and the client's Certificate message" if inputs.client else "")))
     return found
 
 
+# What the device's ClientHello takes at most with the few suites and groups a generated
+# header offers (SNI, ALPN and a TLS 1.3 key share included), in bytes.
+_CLIENT_HELLO_MAX = 512
+
+
 def _out_size(inputs: Inputs) -> int:
+    """The outgoing buffer: the ClientHello, or the client's Certificate message with room
+    for the handshake record around it; "balanced" keeps 2 KiB for application writes."""
     chain = sum(len(c.facts.der) + 3 for c in inputs.client)
-    return _round_up(max(1024, chain + 7 + 512), 512)
+    need = max(_CLIENT_HELLO_MAX, chain + 7 + _CLIENT_HELLO_MAX if chain else 0)
+    floor = 2048 if inputs.profile.policy.margin == "balanced" else 0
+    return _round_up(max(need, floor), 256)
 
 
 # --- certificates ----------------------------------------------------------------------------

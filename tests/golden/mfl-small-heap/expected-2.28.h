@@ -111,7 +111,7 @@
     /* via [policy].margin = "minimal": ECC working memory kept small, as configs/config-suite-b.h */
 #define MBEDTLS_SSL_IN_CONTENT_LEN 512  /* max(411, 512) bytes, margin "minimal" */
     /* via 127.0.0.1:25005: largest handshake record 411 bytes; max_fragment_length 512 */
-#define MBEDTLS_SSL_OUT_CONTENT_LEN 1024  /* 1,024 bytes: ClientHello and the client's Certificate message */
+#define MBEDTLS_SSL_OUT_CONTENT_LEN 512  /* 512 bytes: the ClientHello */
     /* via 127.0.0.1:25005: the device's own handshake messages */
 #define MBEDTLS_SSL_CIPHERSUITES MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
     /* via 127.0.0.1:25005: accepts 0xC02B TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256 (one of 1 accepted TLS 1.2 suites; it adds the fewest options) */

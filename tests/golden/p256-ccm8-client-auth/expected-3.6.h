@@ -122,7 +122,7 @@
     /* via [policy].margin = "minimal": ECC working memory kept small, as configs/config-suite-b.h */
 #define MBEDTLS_SSL_IN_CONTENT_LEN 16384  /* max(797, 16,384) bytes, margin "minimal" */
     /* via 127.0.0.1:25003: largest handshake record 797 bytes; application records up to 16,384 bytes (TLS maximum) */
-#define MBEDTLS_SSL_OUT_CONTENT_LEN 1024  /* 1,024 bytes: ClientHello and the client's Certificate message */
+#define MBEDTLS_SSL_OUT_CONTENT_LEN 1024  /* 1,024 bytes: the ClientHello and the client's Certificate message */
     /* via 127.0.0.1:25003: the device's own handshake messages */
 #define MBEDTLS_SSL_CIPHERSUITES MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8
     /* via 127.0.0.1:25003: accepts 0xC0AE TLS-ECDHE-ECDSA-WITH-AES-128-CCM-8 (one of 1 accepted TLS 1.2 suites; it adds the fewest options) */

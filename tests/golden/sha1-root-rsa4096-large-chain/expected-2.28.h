@@ -111,7 +111,7 @@
     /* via [policy].margin = "minimal": ECC working memory kept small, as configs/config-suite-b.h */
 #define MBEDTLS_SSL_IN_CONTENT_LEN 16384  /* max(4,394, 16,384) bytes, margin "minimal" */
     /* via 127.0.0.1:25002: largest handshake record 4,394 bytes; application records up to 16,384 bytes (TLS maximum) */
-#define MBEDTLS_SSL_OUT_CONTENT_LEN 1024  /* 1,024 bytes: ClientHello and the client's Certificate message */
+#define MBEDTLS_SSL_OUT_CONTENT_LEN 512  /* 512 bytes: the ClientHello */
     /* via 127.0.0.1:25002: the device's own handshake messages */
 #define MBEDTLS_SSL_CIPHERSUITES MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
     /* via 127.0.0.1:25002: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; it adds the fewest options) */

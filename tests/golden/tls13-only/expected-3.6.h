@@ -99,7 +99,7 @@
     /* via [policy].margin = "minimal": ECC working memory kept small, as configs/config-suite-b.h */
 #define MBEDTLS_SSL_IN_CONTENT_LEN 16384  /* max(431, 16,384) bytes, margin "minimal" */
     /* via 127.0.0.1:25004: largest TLS 1.3 record 431 bytes; application records up to 16,384 bytes (TLS maximum) */
-#define MBEDTLS_SSL_OUT_CONTENT_LEN 1024  /* 1,024 bytes: ClientHello and the client's Certificate message */
+#define MBEDTLS_SSL_OUT_CONTENT_LEN 512  /* 512 bytes: the ClientHello */
     /* via 127.0.0.1:25004: the device's own handshake messages */
 #define MBEDTLS_SSL_CIPHERSUITES MBEDTLS_TLS1_3_AES_128_GCM_SHA256
     /* via 127.0.0.1:25004: accepts 0x1301 TLS1-3-AES-128-GCM-SHA256 (one of 3 accepted TLS 1.3 suites; it adds the fewest options) */
