@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from configgen.errors import KnowledgeBaseError
+from configgen.kb.model import ErrorCode, VerifyFlag
 from configgen.sources import SourceTree
 
 GENERATOR = "scripts/generate_errors.pl"
@@ -76,29 +77,6 @@ class GeneratorRules:
         if module in self.high_level:
             return "high"
         return None
-
-
-@dataclass(frozen=True)
-class ErrorCode:
-    """One MBEDTLS_ERR_* code; `module - description` is what strerror prints for it."""
-
-    code: int
-    hex: str
-    name: str
-    module: str
-    level: str
-    description: str
-    header: str
-    alias_of: str | None = None
-
-
-@dataclass(frozen=True)
-class VerifyFlag:
-    """One X.509 verify flag and the text mbedtls_x509_crt_verify_info prints for it."""
-
-    bit: int
-    name: str
-    description: str
 
 
 def extract(tree: SourceTree) -> dict[str, list[dict[str, Any]]]:

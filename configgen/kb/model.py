@@ -57,6 +57,8 @@ class Suite:
 
 @dataclass(frozen=True)
 class ErrorCode:
+    """One MBEDTLS_ERR_* code; `module - description` is what strerror prints for it."""
+
     code: int
     hex: str
     name: str
@@ -69,6 +71,8 @@ class ErrorCode:
 
 @dataclass(frozen=True)
 class VerifyFlag:
+    """One X.509 verify flag and the text mbedtls_x509_crt_verify_info prints for it."""
+
     bit: int
     name: str
     description: str
