@@ -108,6 +108,9 @@ class _Walker:
     stack: list[_Frame] = field(default_factory=list)
     # Per file-local macro, its #define/#undef history: (is_define, frames around it).
     local: dict[str, list[tuple[bool, tuple[_Frame, ...]]]] = field(default_factory=dict)
+    # ssl_ciphersuites.c uses file-local macros only through defined(); other files may
+    # test them by value, and those conditions are then kept as written.
+    strict: bool = True
 
     def directive(self, line: int, kind: str, rest: str) -> None:
         if kind in ("if", "ifdef", "ifndef"):
@@ -137,7 +140,7 @@ class _Walker:
         """Replace `defined(LOCAL)` by when the file has LOCAL defined at this point."""
         cond = " ".join(cond.split())
         bare = set(re.findall(r"\w+", _DEFINED_RE.sub("", cond))) & self.local.keys()
-        if bare:
+        if bare and self.strict:
             name = min(bare)
             raise _error(line, f"{name}, defined in this file, is used other than by defined()")
 

@@ -31,7 +31,7 @@ from configgen.errors import KnowledgeBaseError
 from configgen.kb import cpp, extract_options
 from configgen.kb import extract as kb_extract
 from configgen.kb.cpp import blank_comments
-from configgen.kb.extract_suites import _DEFINED_RE, _logical_lines, _Walker
+from configgen.kb.extract_suites import _logical_lines, _Walker
 from configgen.sources import SourceTree
 
 OID_C = "library/oid.c"
@@ -109,25 +109,9 @@ def extract(tree: SourceTree) -> dict[str, Any]:
 # --- reading C files ------------------------------------------------------------------------
 
 
-class _FileWalker(_Walker):
-    """The ciphersuite walker, tolerating file-local macros used by value in an #if (pk.c's
-    MBEDTLS_PK_MAX_EC_PUBKEY_RAW_LEN): those conditions are kept as written."""
-
-    def _substitute(self, cond: str, line: int) -> str:
-        cond = " ".join(cond.split())
-
-        def replace(match: re.Match[str]) -> str:
-            name = match.group(1) or match.group(2)
-            if name not in self.local:
-                return match.group()
-            return f"({self._defined_when(name, self.local[name])})"
-
-        return _DEFINED_RE.sub(replace, cond)
-
-
 def _lines(tree: SourceTree, path: str) -> list[_Line]:
     """Every non-directive logical line of a C file with the #if stack around it."""
-    walker = _FileWalker()
+    walker = _Walker(strict=False)  # pk.c tests MBEDTLS_PK_MAX_EC_PUBKEY_RAW_LEN by value
     text = blank_comments((tree.root / path).read_text(errors="replace"))
     result: list[_Line] = []
     for number, content in _logical_lines(text):
