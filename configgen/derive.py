@@ -29,12 +29,11 @@ from configgen.errors import ResolveConflict
 from configgen.kb import closure
 from configgen.kb.model import KnowledgeBase, Suite
 from configgen.probe.facts import ServerFacts
-from configgen.profile import Board, Policy, Profile, Server
+from configgen.profile import RECORD_MAX, Board, Policy, Profile, Server
 from configgen.requirements import Forbid, Need, Requirement, Requirements
 from configgen.resolve import want_of
 
 _TLS13_ONLY = "1.3"
-_RECORD_MAX = 16384
 # What mbedTLS keeps besides the two record buffers during a handshake, roughly: contexts,
 # the parsed chain, key exchange working memory (bytes). Used only to decide whether a
 # board's heap calls for max_fragment_length.
@@ -423,7 +422,7 @@ def _sizes(server, facts, inputs, kb, versions, notes) -> list[Requirement]:
             candidates.append((sizes.tls13_largest_record, "largest TLS 1.3 record"))
         handshake, what = max(candidates)
         how = f"{what} {handshake:,} bytes"
-    app = server.app_record_max or _RECORD_MAX
+    app = server.app_record_max or RECORD_MAX
     app_how = (f"[server].app_record_max = {server.app_record_max}" if server.app_record_max
                else "application records up to 16,384 bytes (TLS maximum)")
     out = _out_size(inputs)
@@ -444,7 +443,7 @@ def _sizes(server, facts, inputs, kb, versions, notes) -> list[Requirement]:
     need_in = max(handshake, app)
     margin = inputs.profile.policy.margin
     size = _round_up(need_in, 256) if margin == "minimal" else _round_up(need_in * 5 // 4, 1024)
-    size = min(size, _RECORD_MAX)
+    size = min(size, RECORD_MAX)
     found.append(_req(Need.IN_CONTENT, size, f"{name}: {how}; {app_how}",
                       derivation=f"max({handshake:,}, {app:,}) bytes, margin \"{margin}\""))
     found.append(_req(Need.OUT_CONTENT, out, f"{name}: the device's own handshake messages",

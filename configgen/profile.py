@@ -27,6 +27,7 @@ else:  # pragma: no cover - Python 3.10
 
 TLS_VERSIONS = ("1.2", "1.3")
 MARGINS = ("minimal", "balanced")
+RECORD_MAX = 16384  # the largest TLS record plaintext (RFC 8446 section 5.1), in bytes
 
 
 @dataclass(frozen=True)
@@ -306,7 +307,7 @@ def _server(path: Path, index: int, table: Any) -> Server:
         alpn=c.strings("alpn", ()),
         snapshot=path.parent / snapshot if snapshot else None,
         app_record_max=c.get("app_record_max", int, None,
-                             lambda v: None if 0 < v <= 16384 else "must be 1-16384 bytes"),
+                             lambda v: None if 0 < v <= RECORD_MAX else f"must be 1-{RECORD_MAX} bytes"),
     )
     c.done()
     return server

@@ -97,6 +97,15 @@ def check_address(text: str, _answers: Answers | None = None) -> str | None:
     return _problem(lambda: parse_server(text.strip()))
 
 
+def check_app_record_max(text: str, _answers: Answers | None = None) -> str | None:
+    text = text.strip()
+    if not text:
+        return None
+    if text.isdigit() and 0 < int(text) <= profiles.RECORD_MAX:
+        return None
+    return f"a number of bytes from 1 to {profiles.RECORD_MAX}, or empty"
+
+
 def check_source_tree(text: str, _answers: Answers | None = None) -> str | None:
     return _problem(lambda: sources.open_tree(text.strip()))
 
@@ -156,6 +165,10 @@ def server_questions(index: int) -> tuple[Question, ...]:
                  "empty: the host name, none for an IP address"),
         Question(f"{prefix}.alpn", Kind.TEXT, "ALPN protocols (comma-separated)",
                  "empty when the device asks for none"),
+        Question(f"{prefix}.app_record_max", Kind.TEXT,
+                 "Largest message the device receives from it, in bytes",
+                 "empty when unknown: the input buffer then holds a full 16 KiB TLS record",
+                 check_app_record_max),
     )
 
 
@@ -345,6 +358,7 @@ def existing_answers(path: Path) -> dict[str, Any]:
         found[f"{prefix}.address"] = _address(entry["host"], entry.get("port", 443))
         found[f"{prefix}.sni"] = entry.get("sni", "")
         found[f"{prefix}.alpn"] = ", ".join(entry.get("alpn", ()))
+        found[f"{prefix}.app_record_max"] = str(entry.get("app_record_max", ""))
         found[f"server.more.{index}"] = index + 1 < len(entries)
         if "snapshot" in entry:
             found[f"{prefix}.snapshot"] = entry["snapshot"]
@@ -556,6 +570,8 @@ def _server_table(table: Any, answers: Answers, index: int, where: Target, name:
     table["port"] = where.port
     _set_or_drop(table, "sni", answers.get(f"server.{index}.sni") or None)
     _set_or_drop(table, "alpn", list(where.alpn) or None)
+    record_max = (answers.get(f"server.{index}.app_record_max") or "").strip()
+    _set_or_drop(table, "app_record_max", int(record_max) if record_max else None)
     table["snapshot"] = name
 
 

@@ -29,6 +29,7 @@ from configgen.wizard import (
     Terminal,
     Wizard,
     check_address,
+    check_app_record_max,
     check_certificates,
     check_key,
     existing_answers,
@@ -40,10 +41,11 @@ CASE = ROOT / "golden" / "p256-ccm8-client-auth"
 CERTS = ROOT / "data" / "certs"
 ENTER, DOWN, CTRL_C = "\r", "\x1b[B", "\x03"
 
-# address, SNI, ALPN, another server?, board, line, CA, client cert?, cert, key, write?
-FIRST_RUN = ["127.0.0.1:25003\r", "localhost\r", ENTER, "n", ENTER, ENTER, "ca.pem\r", "y",
+# address, SNI, ALPN, largest message, another server?, board, line, CA, client cert?, cert,
+# key, write?
+FIRST_RUN = ["127.0.0.1:25003\r", "localhost\r", ENTER, ENTER, "n", ENTER, ENTER, "ca.pem\r", "y",
              "device.pem\r", "device.key\r", "y"]
-RERUN = [ENTER, ENTER, ENTER, "n", ENTER, ENTER, ENTER, "y", ENTER, ENTER, "y"]
+RERUN = [ENTER, ENTER, ENTER, ENTER, "n", ENTER, ENTER, ENTER, "y", ENTER, ENTER, "y"]
 
 
 def replay(target: Target, progress) -> ServerFacts:
@@ -103,11 +105,11 @@ def test_rerun_prefills_every_answer_and_changes_nothing(work, keys):
 
 
 def test_two_servers_two_snapshots(work, keys):
-    second = ["127.0.0.1:25004\r", "localhost\r", "mqtt, x-amzn-mqtt-ca\r"]
-    run_wizard(keys, FIRST_RUN[:3] + ["y"] + second + FIRST_RUN[3:], work)
+    second = ["127.0.0.1:25004\r", "localhost\r", "mqtt, x-amzn-mqtt-ca\r", "1024\r"]
+    run_wizard(keys, FIRST_RUN[:4] + ["y"] + second + FIRST_RUN[4:], work)
     loaded = profiles.load(work / "tls.toml")
-    assert [(s.port, s.alpn) for s in loaded.servers] == [
-        (25003, ()), (25004, ("mqtt", "x-amzn-mqtt-ca"))]
+    assert [(s.port, s.alpn, s.app_record_max) for s in loaded.servers] == [
+        (25003, (), None), (25004, ("mqtt", "x-amzn-mqtt-ca"), 1024)]
     assert sorted(p.name for p in work.glob("*.json")) == [
         "tls.127.0.0.1-25003.json", "tls.127.0.0.1-25004.json"]
 
@@ -116,7 +118,8 @@ def test_existing_profile_as_answers(work, keys):
     run_wizard(keys, FIRST_RUN, work)
     assert existing_answers(work / "tls.toml") == {
         "board": "esp32", "mbedtls": "3.6", "server.0.address": "127.0.0.1:25003",
-        "server.0.sni": "localhost", "server.0.alpn": "", "server.more.0": False,
+        "server.0.sni": "localhost", "server.0.alpn": "", "server.0.app_record_max": "",
+        "server.more.0": False,
         "server.0.snapshot": "tls.127.0.0.1-25003.json", "trust.ca": "ca.pem",
         "trust.format": "pem", "client": True, "client.cert": "device.pem",
         "client.key": "device.key", "policy.psk": False,
@@ -151,7 +154,7 @@ def test_ctrl_c_at_the_last_question_restores_the_old_profile(work, keys):
 def test_ctrl_c_at_a_question_writes_nothing(work, keys):
     before = listing(work)
     with pytest.raises(KeyboardInterrupt):
-        run_wizard(keys, FIRST_RUN[:6] + [CTRL_C], work)
+        run_wizard(keys, FIRST_RUN[:7] + [CTRL_C], work)
     assert listing(work) == before
 
 
@@ -201,7 +204,7 @@ def test_line_detected_from_a_source_tree(work, keys, capsys):
     tree = sources.cached_tree("3.6")
     if tree is None:
         pytest.skip("no mbedTLS 3.6 tree in the cache (configgen sources 3.6)")
-    run_wizard(keys, FIRST_RUN[:5] + [DOWN + ENTER, f"{tree.root}\r"] + FIRST_RUN[6:], work)
+    run_wizard(keys, FIRST_RUN[:6] + [DOWN + ENTER, f"{tree.root}\r"] + FIRST_RUN[7:], work)
     assert profiles.load(work / "tls.toml").mbedtls == "3.6"
     assert f"{tree.root}: mbedTLS 3.6.6" in capsys.readouterr().out
     assert SOURCE_TREE not in (work / "tls.toml").read_text()
@@ -217,7 +220,7 @@ def test_rerun_keeps_a_board_named_by_path(work, keys):
 
 
 def test_missing_client_certificate_is_the_first_finding(work, keys, capsys):
-    no_client = FIRST_RUN[:7] + ["n"]
+    no_client = FIRST_RUN[:8] + ["n"]
     with pytest.raises(ConfiggenError, match="asks for a client certificate"):
         run_wizard(keys, no_client, work)
     table = capsys.readouterr().out.split("Findings\n")[1].splitlines()
@@ -249,6 +252,9 @@ def test_layers_existing_profile_over_facts_over_board():
 def test_validators_are_the_tools_own_checks(work):
     assert check_address("127.0.0.1:8883") is None
     assert "port from 1 to 65535" in check_address("host:99999")
+    assert check_app_record_max("") is None and check_app_record_max("4096") is None
+    assert check_app_record_max("16385") == check_app_record_max("big") == (
+        "a number of bytes from 1 to 16384, or empty")
     assert check_certificates("ca.pem") is None
     assert check_certificates("missing.pem") == "missing.pem: no such file"
     assert check_key("ca.pem") == "holds no key"

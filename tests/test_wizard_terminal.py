@@ -94,6 +94,7 @@ def first_run(port: int) -> list[tuple[str, str, bool]]:
         ("Server the device connects to", f"127.0.0.1:{port}", True),
         ("Server name (SNI)", "localhost", True),
         ("ALPN protocols", "", True),
+        ("Largest message the device receives", "", True),
         ("Another server?", "n", False),
         ("Board", "", True),
         ("mbedTLS line", "", True),
@@ -166,7 +167,7 @@ def test_ctrl_c_while_probing_leaves_no_file(terminal, work):
     before = files(work)
     with hostile_server(never_answers) as port:
         terminal.start(work, CONFIGGEN, "wizard")
-        for question, keys, enter in first_run(port)[:3]:
+        for question, keys, enter in first_run(port)[:4]:
             terminal.answer(question, keys, enter)
         terminal.wait_for(f"probing 127.0.0.1:{port}: 0 connections")
         terminal.key("C-c")
