@@ -15,38 +15,17 @@ build without an OS (as config.py's baremetal preset).
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
 from configgen import kb as knowledge
-from configgen import mbedbuild, sources
+from configgen import sources
+from configgen.footprint import ARM_PACKAGES, CFLAGS, bare_metal, cortex_m4, missing_arm_tools
 from configgen.render import HeaderContext, render_header
 from configgen.requirements import Need, Requirement, Requirements
 from configgen.resolve import resolve
 
-CFLAGS = ("-Os", "-mcpu=cortex-m4", "-mthumb", "-ffunction-sections", "-fdata-sections")
 SUITES = (0xC02B, 0xC02F, 0xC030, 0xC0AE, 0x1301)
 RSA_ENCRYPTION, ECDSA_SHA256, SHA256_RSA = "1.2.840.113549.1.1.1", "1.2.840.10045.4.3.2", "1.2.840.113549.1.1.11"
 EC_PUBLIC_KEY = "1.2.840.10045.2.1"
-
-
-def bare_metal(tree, text: str) -> str:
-    """A config made bare-metal buildable with mbedTLS's own config.py (footprint.sh)."""
-    with tempfile.TemporaryDirectory() as work:
-        path = Path(work) / "config.h"
-        path.write_text(text)
-        script = [sys.executable, str(tree.root / "scripts" / "config.py"), "-f", str(path)]
-        # footprint.sh's list, plus what 3.6 cannot build bare metal with (config.py's
-        # baremetal preset drops them too): PSA storage on files, and time()
-        for name in ("MBEDTLS_NET_C", "MBEDTLS_TIMING_C", "MBEDTLS_FS_IO",
-                     "MBEDTLS_PSA_ITS_FILE_C", "MBEDTLS_PSA_CRYPTO_STORAGE_C",
-                     "MBEDTLS_HAVE_TIME", "MBEDTLS_HAVE_TIME_DATE"):
-            subprocess.run([*script, "unset", name], capture_output=True)
-        subprocess.run([*script, "--force", "set", "MBEDTLS_NO_PLATFORM_ENTROPY"], capture_output=True)
-        return path.read_text()
 
 
 def suite_header(kb, suite) -> str:
@@ -71,20 +50,15 @@ def suite_header(kb, suite) -> str:
 
 
 def text_size(tree, header: str) -> int:
-    library = mbedbuild.build_library(
-        tree, header, cc="arm-none-eabi-gcc", cflags=CFLAGS, ar="arm-none-eabi-ar"
-    )
-    out = subprocess.run(["arm-none-eabi-size", "-t", str(library.archive)],
-                         capture_output=True, text=True, check=True).stdout
-    return int(out.strip().splitlines()[-1].split()[0])
+    return cortex_m4(tree, header).text
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", nargs="+", default=["3.6", "2.28"])
     args = parser.parse_args()
-    if shutil.which("arm-none-eabi-gcc") is None:
-        print("arm-none-eabi-gcc is missing: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi")
+    if missing_arm_tools():
+        print(f"{', '.join(missing_arm_tools())} missing: apt-get install {ARM_PACKAGES}")
         return 2
     print(f"library text, arm-none-eabi-gcc {' '.join(CFLAGS)}")
     for line in args.lines:

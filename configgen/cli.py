@@ -1,7 +1,7 @@
 """The command line: parse arguments, call one command, turn ConfiggenError into one line.
 
 Each sub-command lives in `configgen/commands/<name>.py` with `add_arguments(parser)` and
-`run(args) -> int`. Commands listed here without a module are announced but not built yet.
+`run(args) -> int`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import sys
 from configgen import __version__
 from configgen.errors import ConfiggenError
 
-# name -> (one-line help, module under configgen.commands or None when not built yet)
-COMMANDS: dict[str, tuple[str, str | None]] = {
+# name -> (one-line help, module under configgen.commands)
+COMMANDS: dict[str, tuple[str, str]] = {
     "wizard": ("interactive: ask, probe, inspect, write a project profile and the header", "wizard"),
     "probe": ("what a server accepts and sends (HOST[:PORT])", "probe"),
     "inspect": ("what mbedTLS needs to parse and verify these certificates and keys", "inspect"),
@@ -23,7 +23,8 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "diagnose": ("read an mbedTLS debug log and say where and why the handshake failed", "diagnose"),
     "review": ("check an existing header against what the target needs", "review"),
     "diff": ("what changed between two headers, in words a reviewer can act on", "diff"),
-    "verify": ("compile a header against real mbedTLS sources, optionally handshake", None),
+    "verify": ("compile a header against real mbedTLS sources, measure it, optionally handshake",
+               "verify"),
     "sources": ("provide mbedTLS source trees (Debian source packages or your own copy)", "sources"),
     "kb": ("regenerate or check the knowledge base extracted from mbedTLS sources", "kb"),
 }
@@ -38,21 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (help_text, module_name) in COMMANDS.items():
         cmd = sub.add_parser(name, help=help_text, description=help_text)
-        if module_name is None:
-            cmd.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-            cmd.set_defaults(run=_not_built(name))
-        else:
-            module = importlib.import_module(f"configgen.commands.{module_name}")
-            module.add_arguments(cmd)
-            cmd.set_defaults(run=module.run)
+        module = importlib.import_module(f"configgen.commands.{module_name}")
+        module.add_arguments(cmd)
+        cmd.set_defaults(run=module.run)
     return parser
-
-
-def _not_built(name: str):
-    def run(_args: argparse.Namespace) -> int:
-        raise ConfiggenError(f"'configgen {name}' is not built yet in configgen {__version__}")
-
-    return run
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,6 +35,7 @@ class Library:
     tree: SourceTree
     archive: Path
     config: Path
+    compiler: str  # the compiler and flags it was built with ("cc -O1")
 
     def include_flags(self) -> list[str]:
         return [
@@ -121,8 +122,9 @@ def build_library(
     key = _key(str(tree.root), tree.version, header_text, cc, *cflags)
     out = cache_dir() / "builds" / key
     archive = out / "libmbedtls_all.a"
+    built = Library(tree, archive, config, " ".join((cc, *cflags)))
     if archive.is_file():
-        return Library(tree, archive, config)
+        return built
     sources = sorted((tree.root / "library").glob("*.c"))
     tmp_dir = Path(tempfile.mkdtemp(prefix="build-", dir=cache_dir()))
 
@@ -150,7 +152,7 @@ def build_library(
         os.replace(tmp_dir / archive.name, archive)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
-    return Library(tree, archive, config)
+    return built
 
 
 def build_program(

@@ -1,5 +1,6 @@
 """`pip install .` gives a working configgen: the wheel carries templates/, profiles/, the
-knowledge base and its data, and the installed command generates the same header."""
+knowledge base and its data, and the installed command generates the same header and
+verifies it with a real handshake (the test client's source ships too)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import venv
 from pathlib import Path
 
 import pytest
+
+from test_verify import ROOT_CA, case_server
 
 ROOT = Path(__file__).parent.parent
 CASE = ROOT / "tests" / "golden" / "rsa2048-ecdhe-rsa-gcm"
@@ -40,3 +43,9 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path):
     here = subprocess.run([sys.executable, "-m", "configgen", "generate", "--profile", str(CASE / "profile.toml"), "--offline"],
                           capture_output=True, text=True)
     assert installed.stdout == here.stdout
+    with case_server() as port:
+        verified = subprocess.run([str(configgen), "verify", str(CASE / "expected-3.6.h"), "--server",
+                                   f"127.0.0.1:{port}", "--ca", str(ROOT_CA), "--name", "localhost"],
+                                  capture_output=True, text=True, cwd=outside, env=env)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stdout.endswith("verified\n")

@@ -9,8 +9,10 @@ from configgen.advise.diagnose import Diagnosis, suite_names
 from configgen.advise.diff import Change, HeaderDiff
 from configgen.advise.explain import CodeExplanation, FlagsExplanation, Part
 from configgen.advise.review import Review
+from configgen.footprint import Footprint
 from configgen.kb.model import KnowledgeBase
 from configgen.probe.names import ALERTS, name_of
+from configgen.verify import Verification
 
 
 def _hex(value: int) -> str:
@@ -165,4 +167,40 @@ def diagnosis(found: Diagnosis, kbs: Sequence[KnowledgeBase]) -> list[str]:
         lines.append(f"  the application saw -0x{-trace.final.code:04X}{where}")
     lines += [f"cause ({found.cause}): {found.summary}", f"  fix: {found.fix}",
               f"  check: {found.check}"]
+    return lines
+
+
+MAX_ERRORS = 10  # compiler errors shown per step; --json has them all
+
+
+def _size(found: Footprint) -> str:
+    return (f"{found.target} library: text {found.text:,} B ({found.text / 1024:.1f} KiB), "
+            f"data {found.data:,} B, bss {found.bss:,} B ({found.compiler})")
+
+
+def verification(found: Verification) -> list[str]:
+    line = ".".join(found.version.split(".")[:2])
+    lines = [f"{found.header}: mbedTLS {found.version} (line {line} {found.line_from}), {found.tree}"]
+    size = [f"  size  {_size(found.footprint) if found.footprint else found.footprint_note}"]
+    if found.footprint and found.footprint_note:
+        size.append(f"        {found.footprint_note}")
+    for step in found.steps:
+        lines.append(f"  {'ok' if step.ok else 'FAIL':4}  {step.name}: {step.detail}")
+        lines += [f"        {error}" for error in step.errors[:MAX_ERRORS]]
+        if len(step.errors) > MAX_ERRORS:
+            lines.append(f"        ... and {len(step.errors) - MAX_ERRORS} more (--json lists them)")
+        if step.name == "library" or not step.ok:
+            lines += size
+            size = []
+    for shake in found.handshakes:
+        head = f"handshake {shake.server} as {shake.name}"
+        if shake.ok:
+            lines.append(f"  ok    {head}: {shake.result.removeprefix('ok: ')}, one round trip")
+            continue
+        lines.append(f"  FAIL  {head}: {shake.result}")
+        decoded = (explanation(shake.code) if shake.code else []) + (flags(shake.flags) if shake.flags else [])
+        lines += [f"        {entry}" for entry in decoded]
+    failed = [s.name for s in found.steps if not s.ok] + [
+        f"handshake with {h.server}" for h in found.handshakes if not h.ok]
+    lines.append(f"FAILED: {', '.join(failed)}" if failed else "verified")
     return lines

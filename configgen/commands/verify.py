@@ -1,0 +1,101 @@
+"""configgen verify HEADER: compile it against real mbedTLS sources, measure it, handshake.
+
+Exit 0 when the header compiles and every handshake succeeds, 1 when a step or a handshake
+fails, 2 on bad input (no such header, not a header, not an mbedTLS tree, a server that
+cannot be reached).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from configgen import headerfile
+from configgen import inspect as insp
+from configgen.commands.probe import parse_server
+from configgen.commands.sources import add_source_option
+from configgen.errors import CertificateError, ConfiggenError
+from configgen.kb.model import LINES
+from configgen.report import text
+from configgen.verify import Client, Target, choose_tree, verify
+
+SCHEMA = 1
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("header", type=Path, metavar="HEADER", help="the config header to verify")
+    add_source_option(parser)
+    parser.add_argument("--mbedtls", choices=LINES,
+                        help="the mbedTLS line (default: the --mbedtls-src tree's, else the header's)")
+    parser.add_argument("--server", action="append", default=[], metavar="HOST:PORT",
+                        help="handshake and one round trip with this server (repeatable; port 443 by default)")
+    parser.add_argument("--ca", type=Path, metavar="FILE",
+                        help="the trust anchors the device loads, PEM or DER (needed with --server)")
+    parser.add_argument("--name", metavar="SNI",
+                        help="the server name the client verifies and sends (default: HOST)")
+    parser.add_argument("--cert", type=Path, metavar="FILE",
+                        help="the device's certificate, for a server that asks for one")
+    parser.add_argument("--key", type=Path, metavar="FILE",
+                        help="the device certificate's private key (read by the client only)")
+    payload = parser.add_mutually_exclusive_group()
+    payload.add_argument("--send", metavar="TEXT",
+                         help="what the client sends after the handshake; the server must answer "
+                         "(default: the line 'configgen ping')")
+    payload.add_argument("--mqtt", action="store_true",
+                         help="send an MQTT CONNECT instead (a broker answers with CONNACK)")
+    parser.add_argument("--json", action="store_true", help="JSON for machines")
+
+
+def _certificates(path: Path) -> Path:
+    """A file that holds certificates (read as `inspect` reads it), or CertificateError."""
+    if not insp.parse(insp.read_bytes(path), str(path)).certificates:
+        raise CertificateError("holds no certificate", where=str(path))
+    return path
+
+
+def _client(args: argparse.Namespace) -> Client | None:
+    if not args.server:
+        return None
+    if args.ca is None:
+        raise ConfiggenError("--server needs --ca FILE: the trust anchors the device loads")
+    if (args.cert is None) != (args.key is None):
+        raise ConfiggenError("--cert and --key go together: the device's certificate and its key")
+    if args.key is not None and not args.key.is_file():  # only the test client reads the key
+        raise CertificateError("no such file" if not args.key.exists() else "not a file",
+                               where=str(args.key))
+    payload = ("--mqtt", "1") if args.mqtt else ("--send", args.send) if args.send else ()
+    return Client(_certificates(args.ca), args.cert and _certificates(args.cert), args.key, payload)
+
+
+def _progress() -> Callable[[str], None]:
+    if not sys.stderr.isatty():
+        return lambda _: None
+
+    def show(doing: str) -> None:
+        sys.stderr.write(f"\r\033[K{doing} ...")
+        sys.stderr.flush()
+
+    return show
+
+
+def run(args: argparse.Namespace) -> int:
+    header = headerfile.read(args.header)
+    servers = [parse_server(server) for server in args.server]
+    client = _client(args)
+    targets = [Target(host, port, args.name or host) for host, port in servers]
+    tree, line_from = choose_tree(header, args.mbedtls_src, args.mbedtls)
+    progress = _progress()
+    try:
+        found = verify(header, tree, line_from, targets, client, progress)
+    finally:
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\033[K")
+    if args.json:
+        print(json.dumps({"schema": SCHEMA, "ok": found.ok, **asdict(found)}, indent=2))
+    else:
+        print("\n".join(text.verification(found)))
+    return 0 if found.ok else 1

@@ -1,0 +1,81 @@
+"""Footprint: how much code mbedTLS built with a header brings, for Cortex-M4 or the host.
+
+A header made for a board may enable what only an OS provides (net_sockets, timing, file
+I/O, time()); `bare_metal` removes those with mbedTLS's own scripts/config.py, as its
+scripts/footprint.sh does, so any header builds with arm-none-eabi-gcc. Sizes are what
+`size -t` totals over the library archive: every object compiled with -ffunction-sections
+-fdata-sections, before a firmware link with --gc-sections drops what the firmware never calls.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from configgen import mbedbuild
+from configgen.sources import SourceTree
+
+CFLAGS = ("-Os", "-mcpu=cortex-m4", "-mthumb", "-ffunction-sections", "-fdata-sections")
+ARM = "arm-none-eabi-"
+ARM_PACKAGES = "gcc-arm-none-eabi libnewlib-arm-none-eabi"
+# footprint.sh's list, plus what 3.6 cannot build bare metal with (config.py's baremetal
+# preset drops them too): PSA storage on files, and time()
+NOT_BARE_METAL = ("MBEDTLS_NET_C", "MBEDTLS_TIMING_C", "MBEDTLS_FS_IO",
+                  "MBEDTLS_PSA_ITS_FILE_C", "MBEDTLS_PSA_CRYPTO_STORAGE_C",
+                  "MBEDTLS_HAVE_TIME", "MBEDTLS_HAVE_TIME_DATE")
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """Sizes in bytes of one library archive, and how it was built."""
+
+    target: str  # "Cortex-M4" or "host"
+    compiler: str  # the compiler and flags, as a person would type them
+    text: int
+    data: int
+    bss: int
+
+
+def bare_metal(tree: SourceTree, text: str) -> str:
+    """A config made bare-metal buildable with mbedTLS's own config.py (footprint.sh)."""
+    if not (tree.root / "scripts" / "config.py").is_file():
+        raise mbedbuild.BuildError(f"{tree.root} has no scripts/config.py to make the header "
+                                   "bare-metal buildable")
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / "config.h"
+        path.write_text(text)
+        script = [sys.executable, str(tree.root / "scripts" / "config.py"), "-f", str(path)]
+        for name in NOT_BARE_METAL:
+            subprocess.run([*script, "unset", name], capture_output=True)
+        subprocess.run([*script, "--force", "set", "MBEDTLS_NO_PLATFORM_ENTROPY"], capture_output=True)
+        return path.read_text()
+
+
+def missing_arm_tools() -> list[str]:
+    """The Cortex-M tools not on PATH (empty when the footprint can be measured)."""
+    return [ARM + tool for tool in ("gcc", "ar", "size") if shutil.which(ARM + tool) is None]
+
+
+def sizes(archive: Path, size_tool: str = "size") -> tuple[int, int, int]:
+    """(text, data, bss) summed over every object of an archive."""
+    out = subprocess.run([size_tool, "-t", str(archive)], capture_output=True, text=True,
+                         check=True).stdout
+    text, data, bss = (int(v) for v in out.strip().splitlines()[-1].split()[:3])
+    return text, data, bss
+
+
+def cortex_m4(tree: SourceTree, text: str) -> Footprint:
+    """mbedTLS built for Cortex-M4 with `text` as it stands (cached by hash); BuildError when
+    it does not compile. Pass bare_metal(tree, header) for a header made for an OS."""
+    library = mbedbuild.build_library(tree, text, cc=ARM + "gcc", cflags=CFLAGS, ar=ARM + "ar")
+    return Footprint("Cortex-M4", f"{ARM}gcc {' '.join(CFLAGS)}",
+                     *sizes(library.archive, ARM + "size"))
+
+
+def host(library: mbedbuild.Library) -> Footprint:
+    """The sizes of a library built for the host."""
+    return Footprint("host", library.compiler, *sizes(library.archive))

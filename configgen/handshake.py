@@ -1,0 +1,69 @@
+"""configgen's test client (configgen/data/client.c): built with a header, run against a server.
+
+The client does one handshake and one application-data round trip and prints one line:
+"ok: SUITE", or "error -0xNNNN in STEP" (after "verify flags 0xNNNNNNNN" when the chain did
+not verify). It exits 2 without a line when it cannot read its CA file or connect.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from configgen import mbedbuild
+
+CLIENT = Path(__file__).parent / "data" / "client.c"
+
+_ERROR = re.compile(r"^error (?P<code>-?0x[0-9A-F]+) in (?P<step>.+)$")
+_FLAGS = re.compile(r"^verify flags (?P<flags>0x[0-9A-F]+)$", re.MULTILINE)
+_UNREACHABLE = "cannot connect to "
+
+
+def build_client(library: mbedbuild.Library, output: Path) -> Path:
+    """The test client linked against a built library; BuildError when it does not link."""
+    return mbedbuild.build_program(library, CLIENT, output)
+
+
+def mfl_arguments(header: str) -> list[str]:
+    """--mfl N when the header tells the integrator to request max_fragment_length."""
+    found = re.search(r"MBEDTLS_SSL_MAX_FRAG_LEN_(\d+)", header)
+    return ["--mfl", found.group(1)] if found else []
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    text: str  # "ok: SUITE", "error -0x7780 in mbedtls_ssl_handshake", ...
+    code: int | None = None  # the mbedTLS error code of an "error" line
+    step: str | None = None  # the call that returned it
+    flags: int | None = None  # X.509 verify flags, when the chain did not verify
+
+    @property
+    def unreachable(self) -> bool:
+        """The client could not connect (refused, or no such host): nothing was tried."""
+        return self.text.startswith(_UNREACHABLE)
+
+
+def run_client(client: Path, host: str, port: int, ca: Path, args: list[str] | tuple[str, ...] = (),
+               timeout: float = 60) -> Outcome:
+    """Run the client once; an Outcome whatever happens (a silent server is a timeout)."""
+    try:
+        result = subprocess.run([str(client), host, str(port), str(ca), *args],
+                                capture_output=True, text=True, timeout=timeout,
+                                stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return Outcome(False, f"no result within {timeout:g} s: the server accepted and went silent, "
+                              "or the connection never completed")
+    lines = [line for line in result.stdout.splitlines() if line.startswith(("ok:", "error"))]
+    text = lines[-1] if lines else (result.stdout + result.stderr).strip()[-200:]
+    error = _ERROR.match(text)
+    flags = _FLAGS.search(result.stdout)
+    return Outcome(
+        result.returncode == 0 and text.startswith("ok:"),
+        text,
+        int(error["code"], 16) if error else None,
+        error["step"] if error else None,
+        int(flags["flags"], 16) if flags else None,
+    )

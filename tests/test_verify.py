@@ -1,0 +1,180 @@
+"""configgen verify against real parts: golden headers compile against the real mbedTLS
+sources and are measured for Cortex-M4 on both lines; a broken dependency is named by
+check_config.h's own #error; handshakes with openssl s_server on 127.0.0.1 succeed, or fail
+with the verify failure decoded; bad input is one line and exit 2."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+
+from configgen import headerfile
+from probe_servers import LOOPBACK, free_port, make_pki, process_server
+from test_cli_foundation import _one_line_error, configgen
+from test_golden import GOLDEN
+
+CASE = GOLDEN / "rsa2048-ecdhe-rsa-gcm"  # a golden case on both lines
+CERTS = GOLDEN.parent / "data" / "certs"
+ROOT_CA = CERTS / "rsa2048-root.pem"  # what its server's chain leads to
+SUITE = "TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384"
+
+
+def golden(line: str) -> Path:
+    return CASE / f"expected-{line}.h"
+
+
+def verify(*args: str, env: dict[str, str] | None = None):
+    return configgen("verify", *args, env=env)
+
+
+def case_server(case: Path = CASE):
+    """The openssl s_server a golden case was recorded from, on a free port."""
+    port = free_port()
+    argv = ["openssl", "s_server", "-accept", f"{LOOPBACK}:{port}", "-rev", "-quiet",
+            *shlex.split((case / "s_server.args").read_text())]
+    return process_server(argv, port, cwd=case)
+
+
+@pytest.mark.mbedtls
+def test_a_golden_header_compiles_and_is_measured(tree):
+    result = verify(str(golden(tree.line)), "--mbedtls-src", str(tree.root))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert lines[0] == (f"{golden(tree.line)}: mbedTLS {tree.version} (line {tree.line} detected "
+                        f"from --mbedtls-src), {tree.root.resolve()}")
+    assert lines[1].startswith("  ok    check_config.h: ")
+    assert lines[2] == "  ok    library: every library/*.c compiles (cc -O1)"
+    size = re.match(r"  size  Cortex-M4 library: text ([\d,]+) B \([\d.]+ KiB\), data [\d,]+ B, "
+                    r"bss [\d,]+ B \(arm-none-eabi-gcc -Os -mcpu=cortex-m4 ", lines[3])
+    assert size and 20_000 < int(size.group(1).replace(",", "")) < 200_000, lines[3]
+    assert lines[4].startswith("        bare metal as mbedTLS's footprint.sh: without ")
+    assert lines[-1] == "verified"
+
+
+@pytest.mark.mbedtls
+def test_json_for_ci_and_the_line_from_the_banner(tree):
+    result = verify(str(golden(tree.line)), "--json")
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["ok"] is True and found["version"] == tree.version
+    assert found["line_from"] == "from the header's banner"
+    assert [s["name"] for s in found["steps"]] == ["check_config.h", "library"]
+    assert found["footprint"]["target"] == "Cortex-M4" and found["footprint"]["text"] > 20_000
+    assert found["handshakes"] == []
+
+
+@pytest.mark.mbedtls
+def test_without_the_arm_toolchain_the_footprint_is_the_hosts_and_says_so(tmp_path):
+    bin_dir = tmp_path / "bin"  # the host compiler and binutils, and nothing arm-none-eabi-
+    bin_dir.mkdir()
+    for tool in ("cc", "ar", "size", "as", "ld"):
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    result = verify(str(golden("3.6")), env={"PATH": str(bin_dir)})
+    assert result.returncode == 0, result.stderr
+    size = [line for line in result.stdout.splitlines() if line.startswith("  size  ")]
+    assert size and size[0].startswith("  size  host library: text ") and size[0].endswith("(cc -O1)")
+    assert ("        Cortex-M4 skipped: arm-none-eabi-gcc, arm-none-eabi-ar, arm-none-eabi-size not "
+            "found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)") in result.stdout
+
+
+@pytest.mark.mbedtls
+def test_a_broken_dependency_fails_with_check_configs_error(tree, tmp_path):
+    header = headerfile.read(golden(tree.line)).with_setting("MBEDTLS_BIGNUM_C", False)
+    broken = tmp_path / "mbedtls_config.h"
+    broken.write_text(header.text)
+    result = verify(str(broken), "--mbedtls-src", str(tree.root))
+    assert result.returncode == 1
+    assert result.stderr == ""
+    assert "  FAIL  check_config.h: mbedTLS's check_config.h rejects the header\n" in result.stdout
+    assert re.search(r'^        include/mbedtls/check_config\.h:\d+: #error "MBEDTLS_RSA_C defined, '
+                     r'but not all prerequisites"$', result.stdout, re.MULTILINE), result.stdout
+    assert "  size  not measured: the header does not build\n" in result.stdout
+    assert result.stdout.splitlines()[-1] == "FAILED: check_config.h"
+
+
+@pytest.mark.mbedtls
+def test_a_handshake_with_openssl_s_server_succeeds():
+    with case_server() as port:
+        result = verify(str(golden("3.6")), "--server", f"{LOOPBACK}:{port}", "--ca", str(ROOT_CA),
+                        "--name", "localhost")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "  ok    client: configgen's test client (configgen/data/client.c) links\n" in result.stdout
+    assert (f"  ok    handshake {LOOPBACK}:{port} as localhost: {SUITE}, one round trip\n"
+            in result.stdout)
+    assert result.stdout.splitlines()[-1] == "verified"
+
+
+@pytest.mark.mbedtls
+def test_the_device_presents_its_certificate_to_a_server_that_requires_one():
+    case = GOLDEN / "p256-ccm8-client-auth"
+    header = str(case / "expected-3.6.h")
+    trust = ("--ca", str(CERTS / "p256-root.pem"), "--name", "localhost")
+    device = ("--cert", str(CERTS / "p256-device.pem"), "--key", str(CERTS / "p256-device.key"))
+    with case_server(case) as port:
+        presented = verify(header, "--server", f"{LOOPBACK}:{port}", *trust, *device)
+        withheld = verify(header, "--server", f"{LOOPBACK}:{port}", *trust)
+    assert presented.returncode == 0, presented.stdout + presented.stderr
+    assert (f"  ok    handshake {LOOPBACK}:{port} as localhost: TLS-ECDHE-ECDSA-WITH-AES-128-CCM-8, "
+            "one round trip\n") in presented.stdout
+    assert withheld.returncode == 1
+    assert "MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE" in withheld.stdout
+
+
+@pytest.mark.mbedtls
+def test_a_server_whose_ca_is_not_loaded_fails_with_the_verify_flags_decoded(tmp_path):
+    other = make_pki(tmp_path / "other")  # an RSA-2048 root the header parses, not the server's
+    with case_server() as port:
+        text = verify(str(golden("2.28")), "--server", f"{LOOPBACK}:{port}", "--ca", str(other.ca),
+                      "--name", "localhost")
+        machine = verify(str(golden("2.28")), "--server", f"{LOOPBACK}:{port}", "--ca", str(other.ca),
+                         "--name", "localhost", "--json")
+    assert text.returncode == 1 and text.stderr == ""
+    out = text.stdout
+    assert f"  FAIL  handshake {LOOPBACK}:{port} as localhost: error -0x2700 in mbedtls_ssl_handshake\n" in out
+    assert "MBEDTLS_ERR_X509_CERT_VERIFY_FAILED" in out
+    assert "verify flags 0x00000008 (mbedTLS 2.28.3)" in out
+    assert "MBEDTLS_X509_BADCERT_NOT_TRUSTED: The certificate is not correctly signed by the trusted CA" in out
+    assert out.splitlines()[-1] == f"FAILED: handshake with {LOOPBACK}:{port}"
+    assert machine.returncode == 1
+    (shake,) = json.loads(machine.stdout)["handshakes"]
+    assert shake["ok"] is False and shake["code"]["code"] == -0x2700
+    assert [f["flag"]["name"] for f in shake["flags"]["flags"]] == ["MBEDTLS_X509_BADCERT_NOT_TRUSTED"]
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path):
+    header = str(golden("3.6"))
+    missing = tmp_path / "nope.h"
+    assert _one_line_error(verify(str(missing))) == \
+        f"configgen: {missing}: cannot read it: No such file or directory"
+    readme = str(GOLDEN / "README.md")
+    assert "this is not a C config header" in _one_line_error(verify(readme))
+    assert _one_line_error(verify(header, "--mbedtls-src", str(tmp_path))).startswith(
+        f"configgen: {tmp_path}: not an mbedTLS source tree")
+    assert _one_line_error(verify(header, "--server", "127.0.0.1:4433")) == \
+        "configgen: --server needs --ca FILE: the trust anchors the device loads"
+    assert _one_line_error(verify(header, "--server", "127.0.0.1:0", "--ca", str(ROOT_CA))) == \
+        "configgen: 127.0.0.1:0: expected HOST[:PORT] with a port from 1 to 65535"
+    assert _one_line_error(verify(header, "--server", "127.0.0.1:4433", "--ca", readme)) == \
+        f"configgen: {readme}: is neither PEM nor DER (a certificate, PKCS#7, PKCS#12 or private key)"
+
+
+@pytest.mark.mbedtls
+def test_a_header_for_the_other_line_is_refused(trees):
+    other = trees["2.28"].root.resolve()  # as --mbedtls-src names it
+    line = _one_line_error(verify(str(golden("3.6")), "--mbedtls-src", str(other)))
+    assert line == (f"configgen: {golden('3.6')}: is a configgen header for mbedTLS 3.6, the sources "
+                    f"are mbedTLS 2.28.3 ({other})")
+
+
+@pytest.mark.mbedtls
+def test_an_unreachable_server_is_one_line_and_exit_2():
+    port = free_port()  # nothing listens there
+    result = verify(str(golden("3.6")), "--server", f"{LOOPBACK}:{port}", "--ca", str(ROOT_CA))
+    assert _one_line_error(result) == \
+        f"configgen: {LOOPBACK}:{port}: cannot connect: connection refused, or no such host"
