@@ -47,6 +47,11 @@ def openssl(*args: str, cwd: Path = CERTS) -> Callable[[Path], ContextManager[in
     return start
 
 
+# What the device's application exchanges in most scenarios: one short line, which the
+# reversing echo sends back, or an MQTT CONNECT and its 4-byte CONNACK.
+SMALL_MESSAGES = 1024
+
+
 @dataclass(frozen=True)
 class Files:
     ca: Path
@@ -62,6 +67,9 @@ class Scenario:
     server: Callable[[Path], ContextManager[int]]
     files: Callable[[Path], Files]
     policy: str = ""  # extra [policy] lines
+    # The largest message the device's application receives, as its developer tells the
+    # wizard ([server].app_record_max); None: unknown, so a full 16 KiB TLS record.
+    app_record_max: int | None = SMALL_MESSAGES
     client_args: tuple[str, ...] = ()
     stops: dict[str, str] = field(default_factory=dict)  # line -> what configgen says instead
 
@@ -70,7 +78,10 @@ class Scenario:
         board = f'"{work / "tiny.toml"}"' if self.board == "tiny" else f'"{self.board}"'
         if self.board == "tiny":
             (work / "tiny.toml").write_text(TINY_BOARD)
-        text = f'board = {board}\nmbedtls = "{line}"\n\n[[server]]\nhost = "{LOOPBACK}"\nport = {port}\nsni = "localhost"\n\n'
+        text = f'board = {board}\nmbedtls = "{line}"\n\n[[server]]\nhost = "{LOOPBACK}"\nport = {port}\nsni = "localhost"\n'
+        if self.app_record_max:
+            text += f"app_record_max = {self.app_record_max}\n"
+        text += "\n"
         text += f'[trust]\nca = ["{files.ca}"]\n\n'
         if files.client_cert:
             text += f'[client]\ncert = "{files.client_cert}"\nkey = "{files.client_key}"\n\n'
@@ -146,10 +157,10 @@ SCENARIOS = (
              _committed("p256-root.pem"), stops={"2.28": "mbedTLS 2.28 speaks 1.2"}),
     Scenario("16k-records", "the server answers with 16 KiB records; a board with room", "linux-host",
              openssl("-cert", "p256-server.pem", "-key", "p256-server.key", "-tls1_2"),
-             _committed("p256-root.pem"), client_args=("--send-size", "16000")),
+             _committed("p256-root.pem"), client_args=("--send-size", "16000"), app_record_max=None),
     Scenario("16k-records-small-heap-mfl", "the same server and records on a 24 KiB-heap board: max_fragment_length", "tiny",
              openssl("-cert", "p256-server.pem", "-key", "p256-server.key", "-tls1_2"),
-             _committed("p256-root.pem"), client_args=("--send-size", "16000")),
+             _committed("p256-root.pem"), client_args=("--send-size", "16000"), app_record_max=None),
 )
 
 

@@ -5,13 +5,18 @@ real server. mbedTLS's default configuration is run on the same scenario for com
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from configgen import headerfile, sources
+from configgen import kb as knowledge
+from configgen.advise import causes
+from configgen.advise.explain import read_code
 from configgen import profile as profiles
-from configgen import sources
 from configgen.errors import ConfiggenError
 from configgen.generate import generate
-from e2e_scenarios import SCENARIOS, started
+from e2e_scenarios import SCENARIOS, SMALL_MESSAGES, started
 from handshake import build_client, mfl_arguments, run_client
 
 LINES = ("2.28", "3.6")
@@ -41,3 +46,26 @@ def test_scenario(scenario, line, tmp_path, capsys):
     with capsys.disabled():
         print(f"\n{scenario.name:28} {line:5} generated: {outcome.text} | default config: {default.text}")
     assert outcome.ok, outcome.text
+
+
+@pytest.mark.mbedtls
+@pytest.mark.parametrize("line", LINES)
+def test_declared_message_size_is_what_the_input_buffer_holds(line, tmp_path):
+    """[server].app_record_max sizes the input buffer to the handshake instead of a 16 KiB
+    record; a server record beyond it then fails reading, with the error whose fix names
+    the declaration (2.28: -0x7100 "requesting more data than fits")."""
+    echo = next(s for s in SCENARIOS if s.name == "16k-records")
+    scenario = dataclasses.replace(echo, app_record_max=SMALL_MESSAGES, client_args=())
+    tree = sources.find_tree(line)
+    with started(scenario, line, tmp_path / "work") as run:
+        header = generate(profiles.load(run.profile), "mbedtls_config.h").text
+        client = build_client(tree, header, tmp_path / "client")
+        small = run_client(client, run.port, run.files.ca, *run.client_args, "--send-size", str(SMALL_MESSAGES))
+        large = run_client(client, run.port, run.files.ca, *run.client_args, "--send-size", "8000")
+    buffer = int(headerfile.parse(header, "mbedtls_config.h").active()["MBEDTLS_SSL_IN_CONTENT_LEN"])
+    assert SMALL_MESSAGES <= buffer < 8000
+    assert f"app_record_max = {SMALL_MESSAGES}" in header
+    assert small.ok, small.text
+    assert large.step == "mbedtls_ssl_read", large.text
+    reading = read_code(large.code, knowledge.load(line), (), causes.load())
+    assert any("app_record_max" in cause.fix for cause in reading.causes), reading
