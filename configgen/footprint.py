@@ -2,9 +2,11 @@
 
 A header made for a board may enable what only an OS provides (net_sockets, timing, file
 I/O, time()); `bare_metal` removes those with mbedTLS's own scripts/config.py, as its
-scripts/footprint.sh does, so any header builds with arm-none-eabi-gcc. Sizes are what
-`size -t` totals over the library archive: every object compiled with -ffunction-sections
--fdata-sections, before a firmware link with --gc-sections drops what the firmware never calls.
+scripts/footprint.sh does, so any header builds with arm-none-eabi-gcc. Two figures:
+`cortex_m4`/`host` total the library archive (`size -t`: every object compiled with
+-ffunction-sections -fdata-sections); `firmware` is what a device pays: a small TLS client
+(data/footprint_client.c, the same calls as the test client) linked with --gc-sections and
+newlib-nano, so only what the handshake and one round trip reach is counted.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from configgen.sources import SourceTree
 CFLAGS = ("-Os", "-mcpu=cortex-m4", "-mthumb", "-ffunction-sections", "-fdata-sections")
 ARM = "arm-none-eabi-"
 ARM_PACKAGES = "gcc-arm-none-eabi libnewlib-arm-none-eabi"
+LINK = ("-Wl,--gc-sections", "--specs=nano.specs", "--specs=nosys.specs")
+_DATA = Path(__file__).parent / "data"
+DEVICE_CLIENT = (_DATA / "footprint_client.c", _DATA / "footprint_board.c")
 # footprint.sh's list, plus what 3.6 cannot build bare metal with (config.py's baremetal
 # preset drops them too): PSA storage on files, and time()
 NOT_BARE_METAL = ("MBEDTLS_NET_C", "MBEDTLS_TIMING_C", "MBEDTLS_FS_IO",
@@ -31,13 +36,17 @@ NOT_BARE_METAL = ("MBEDTLS_NET_C", "MBEDTLS_TIMING_C", "MBEDTLS_FS_IO",
 
 @dataclass(frozen=True)
 class Footprint:
-    """Sizes in bytes of one library archive, and how it was built."""
+    """Sizes in bytes of a library archive or a linked program, and how it was built."""
 
-    target: str  # "Cortex-M4" or "host"
+    target: str  # "Cortex-M4 library", "host library" (archives) or "Cortex-M4 firmware" (linked)
     compiler: str  # the compiler and flags, as a person would type them
     text: int
     data: int
     bss: int
+
+    @property
+    def total(self) -> int:
+        return self.text + self.data + self.bss
 
 
 def bare_metal(tree: SourceTree, text: str) -> str:
@@ -72,10 +81,29 @@ def cortex_m4(tree: SourceTree, text: str) -> Footprint:
     """mbedTLS built for Cortex-M4 with `text` as it stands (cached by hash); BuildError when
     it does not compile. Pass bare_metal(tree, header) for a header made for an OS."""
     library = mbedbuild.build_library(tree, text, cc=ARM + "gcc", cflags=CFLAGS, ar=ARM + "ar")
-    return Footprint("Cortex-M4", f"{ARM}gcc {' '.join(CFLAGS)}",
+    return Footprint("Cortex-M4 library", f"{ARM}gcc {' '.join(CFLAGS)}",
                      *sizes(library.archive, ARM + "size"))
+
+
+def firmware(tree: SourceTree, text: str, client_auth: bool, work: Path) -> Footprint:
+    """The device client linked for Cortex-M4 with mbedTLS built from `text` (pass
+    bare_metal(tree, header)); `client_auth` links the parsing of the device's own
+    certificate and key. BuildError when it does not build or link."""
+    library = mbedbuild.build_library(tree, text, cc=ARM + "gcc", cflags=CFLAGS, ar=ARM + "ar")
+    elf = work / "footprint_client.elf"
+    extra = ("-DCONFIGGEN_CLIENT_AUTH",) if client_auth else ()
+    result = subprocess.run(
+        [ARM + "gcc", *CFLAGS, *extra, *library.include_flags(), *map(str, DEVICE_CLIENT),
+         str(library.archive), *LINK, "-o", str(elf)],
+        capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        raise mbedbuild.BuildError("the device client does not link for Cortex-M4", result.stderr)
+    out = subprocess.run([ARM + "size", str(elf)], capture_output=True, text=True, check=True).stdout
+    text_size, data, bss = (int(v) for v in out.splitlines()[1].split()[:3])
+    return Footprint("Cortex-M4 firmware", f"{ARM}gcc {' '.join(CFLAGS + LINK)}", text_size, data, bss)
 
 
 def host(library: mbedbuild.Library) -> Footprint:
     """The sizes of a library built for the host."""
-    return Footprint("host", library.compiler, *sizes(library.archive))
+    return Footprint("host library", library.compiler, *sizes(library.archive))

@@ -2,14 +2,18 @@
 
 The client does one handshake and one application-data round trip and prints one line:
 "ok: SUITE", or "error -0xNNNN in STEP" (after "verify flags 0xNNNNNNNN" when the chain did
-not verify). It exits 2 without a line when it cannot read its CA file or connect.
+not verify). It exits 2 without a line when it cannot read its CA file or connect. Run under
+valgrind's massif (`heap=True`), the outcome also gives the run's peak heap: the client keeps
+its own buffers static, so the heap is mbedTLS's alone.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from configgen import mbedbuild
@@ -19,6 +23,7 @@ CLIENT = Path(__file__).parent / "data" / "client.c"
 _ERROR = re.compile(r"^error (?P<code>-?0x[0-9A-F]+) in (?P<step>.+)$")
 _FLAGS = re.compile(r"^verify flags (?P<flags>0x[0-9A-F]+)$", re.MULTILINE)
 _UNREACHABLE = "cannot connect to "
+_MASSIF_HEAP = re.compile(r"mem_heap_B=(\d+)\nmem_heap_extra_B=(\d+)")
 
 
 def build_client(library: mbedbuild.Library, output: Path) -> Path:
@@ -39,6 +44,7 @@ class Outcome:
     code: int | None = None  # the mbedTLS error code of an "error" line
     step: str | None = None  # the call that returned it
     flags: int | None = None  # X.509 verify flags, when the chain did not verify
+    heap_peak: int | None = None  # bytes, allocator overhead included (run with heap=True)
 
     @property
     def unreachable(self) -> bool:
@@ -46,12 +52,29 @@ class Outcome:
         return self.text.startswith(_UNREACHABLE)
 
 
+def can_measure_heap() -> bool:
+    return shutil.which("valgrind") is not None
+
+
 def run_client(client: Path, host: str, port: int, ca: Path, args: list[str] | tuple[str, ...] = (),
-               timeout: float = 60) -> Outcome:
-    """Run the client once; an Outcome whatever happens (a silent server is a timeout)."""
+               timeout: float = 60, heap: bool = False) -> Outcome:
+    """Run the client once; an Outcome whatever happens (a silent server is a timeout).
+    With `heap`, under valgrind massif (see can_measure_heap), recording the peak heap."""
+    command = [str(client), host, str(port), str(ca), *args]
+    with tempfile.TemporaryDirectory(prefix="configgen-massif-") as work:
+        massif = Path(work) / "massif.out"
+        if heap:
+            command = ["valgrind", "-q", "--tool=massif", f"--massif-out-file={massif}", *command]
+        outcome = _run(command, timeout)
+        if heap and massif.is_file():
+            peak = max((int(a) + int(b) for a, b in _MASSIF_HEAP.findall(massif.read_text())), default=0)
+            outcome = replace(outcome, heap_peak=peak)
+    return outcome
+
+
+def _run(command: list[str], timeout: float) -> Outcome:
     try:
-        result = subprocess.run([str(client), host, str(port), str(ca), *args],
-                                capture_output=True, text=True, timeout=timeout,
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
                                 stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return Outcome(False, f"no result within {timeout:g} s: the server accepted and went silent, "

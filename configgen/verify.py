@@ -2,10 +2,12 @@
 
 The steps run in order, each needing the one before: mbedTLS's check_config.h accepts the
 header (cc -Wall -Werror); every library/*.c compiles with it (cc -O1, cached by header
-hash); the library is measured (Cortex-M4 with arm-none-eabi-gcc when installed, else the
-host build); and, for each server given, configgen's test client linked with it completes a
-handshake and one application-data round trip. A failed handshake is decoded by the advisor
-(error code and X.509 verify flags). Results are frozen dataclasses; the command prints them.
+hash); the library is measured (Cortex-M4 with arm-none-eabi-gcc when installed: the archive,
+and a small device client linked against it; else the host build); and, for each server
+given, configgen's test client linked with it completes a handshake and one application-data
+round trip, under valgrind massif for its peak heap when valgrind is installed. A failed
+handshake is decoded by the advisor (error code and X.509 verify flags). Results are frozen
+dataclasses; the command prints them.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class Handshake:
     result: str  # the client's last word: "ok: SUITE", "error -0x2700 in mbedtls_ssl_handshake"
     code: CodeExplanation | None = None
     flags: FlagsExplanation | None = None
+    heap_peak: int | None = None  # bytes, when valgrind measured the run
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ class Verification:
     steps: tuple[Step, ...]
     footprint: Footprint | None
     footprint_note: str  # what was changed to measure it, or why it was not measured
+    firmware: Footprint | None  # the device client linked for Cortex-M4, when it could be
+    firmware_note: str  # why it was not, when it was not
     handshakes: tuple[Handshake, ...]
 
     @property
@@ -153,29 +158,44 @@ def _failed(name: str, detail: str, error: mbedbuild.BuildError, tree: sources.S
     return Step(name, False, detail, compiler_errors(error.output, tree, names))
 
 
-def _measure(tree: sources.SourceTree, header: Header, library: mbedbuild.Library) -> tuple[Footprint, str]:
-    """The Cortex-M4 footprint and what was changed to build it bare metal; the host's, and
-    why, when it cannot be measured."""
+def _measure(tree: sources.SourceTree, header: Header,
+             library: mbedbuild.Library) -> tuple[Footprint, str, str | None]:
+    """The Cortex-M4 footprint, what was changed to build it bare metal, and that bare-metal
+    header; the host's footprint, why, and None when Cortex-M4 cannot be measured."""
     missing = footprint.missing_arm_tools()
     if missing:
         return footprint.host(library), (f"Cortex-M4 skipped: {', '.join(missing)} not found "
-                                         f"(apt-get install {footprint.ARM_PACKAGES})")
+                                         f"(apt-get install {footprint.ARM_PACKAGES})"), None
     try:
         bare = footprint.bare_metal(tree, header.text)
     except mbedbuild.BuildError as error:
-        return footprint.host(library), f"Cortex-M4 skipped: {error.message}"
+        return footprint.host(library), f"Cortex-M4 skipped: {error.message}", None
     try:
         measured = footprint.cortex_m4(tree, bare)
     except mbedbuild.BuildError as error:
-        names = {mbedbuild.write_config(tree, bare): f"{header.where} (bare metal)"}
-        first = compiler_errors(error.output, tree, names)[0]
-        return footprint.host(library), f"Cortex-M4 skipped: it does not build bare metal: {first}"
+        first = compiler_errors(error.output, tree, _bare_names(tree, header, bare))[0]
+        return footprint.host(library), f"Cortex-M4 skipped: it does not build bare metal: {first}", None
     before, after = header.active(), headerfile.parse(bare, "bare metal").active()
     dropped = [name for name in before if name not in after]
     added = [name for name in after if name not in before]
     changes = ([f"without {', '.join(dropped)}"] if dropped else []) + (
         [f"with {', '.join(added)}"] if added else [])
-    return measured, f"bare metal as mbedTLS's footprint.sh: {'; '.join(changes)}" if changes else ""
+    return measured, f"bare metal as mbedTLS's footprint.sh: {'; '.join(changes)}" if changes else "", bare
+
+
+def _bare_names(tree: sources.SourceTree, header: Header, bare: str) -> dict[Path, str]:
+    return {mbedbuild.write_config(tree, bare): f"{header.where} (bare metal)"}
+
+
+def _firmware(tree: sources.SourceTree, header: Header, bare: str,
+              client_auth: bool) -> tuple[Footprint | None, str]:
+    """The device client linked for Cortex-M4, or None and why not."""
+    with tempfile.TemporaryDirectory(prefix="configgen-verify-") as work:
+        try:
+            return footprint.firmware(tree, bare, client_auth, Path(work)), ""
+        except mbedbuild.BuildError as error:
+            first = compiler_errors(error.output, tree, _bare_names(tree, header, bare))[0]
+            return None, f"device client not linked: {first}"
 
 
 def _handshake(program: Path, target: Target, setup: Client, header: Header,
@@ -183,15 +203,16 @@ def _handshake(program: Path, target: Target, setup: Client, header: Header,
     args = ["--name", target.name, *handshake.mfl_arguments(header.text), *setup.payload]
     if setup.cert is not None and setup.key is not None:
         args += ["--cert", str(setup.cert), "--key", str(setup.key)]
-    outcome = handshake.run_client(program, target.host, target.port, setup.ca, args, TIMEOUT)
+    outcome = handshake.run_client(program, target.host, target.port, setup.ca, args, TIMEOUT,
+                                   heap=handshake.can_measure_heap())
     if outcome.unreachable:
         raise ProbeError("cannot connect: connection refused, or no such host", where=target.where)
     if outcome.ok:
-        return Handshake(target.where, target.name, True, outcome.text)
+        return Handshake(target.where, target.name, True, outcome.text, heap_peak=outcome.heap_peak)
     known = advice.load()
     flags = explain_flags(outcome.flags, kb, known) if outcome.flags else None
     return Handshake(target.where, target.name, False, outcome.text,
-                     _decode(outcome.code, kb, known), flags)
+                     _decode(outcome.code, kb, known), flags, outcome.heap_peak)
 
 
 def _decode(code: int | None, kb: knowledge.KnowledgeBase, known: advice.Causes) -> CodeExplanation | None:
@@ -206,18 +227,21 @@ def _decode(code: int | None, kb: knowledge.KnowledgeBase, known: advice.Causes)
 
 
 def verify(header: Header, tree: sources.SourceTree, line_from: str, targets: Sequence[Target] = (),
-           setup: Client | None = None, progress: Callable[[str], None] = lambda _: None) -> Verification:
-    """Compile, measure and (with targets and a client setup) handshake; see the module doc."""
+           setup: Client | None = None, progress: Callable[[str], None] = lambda _: None,
+           client_auth: bool = False) -> Verification:
+    """Compile, measure and (with targets and a client setup) handshake; see the module doc.
+    `client_auth`: the device presents a certificate (the linked client parses its own)."""
     missing = [tool for tool in HOST_TOOLS if shutil.which(tool) is None]
     if missing:
         raise ConfiggenError(f"{', '.join(missing)} not found: verify compiles mbedTLS with the host's "
                              "C compiler and binutils", hint="apt-get install gcc binutils")
 
     def result(steps: list[Step], size: Footprint | None = None, note: str = "",
+               linked: tuple[Footprint | None, str] = (None, ""),
                shaken: tuple[Handshake, ...] = ()) -> Verification:
         return Verification(header.where, tree.version, str(tree.root), line_from, tuple(steps),
                             size, note or ("" if size else "not measured: the header does not build"),
-                            shaken)
+                            *linked, shaken)
 
     progress(f"checking the header against mbedTLS {tree.version}'s check_config.h")
     try:
@@ -234,20 +258,21 @@ def verify(header: Header, tree: sources.SourceTree, line_from: str, targets: Se
                                        error, tree, header)])
     steps.append(Step("library", True, f"every library/*.c compiles ({library.compiler})"))
     progress("measuring the library's footprint")
-    size, note = _measure(tree, header, library)
+    size, note, bare = _measure(tree, header, library)
+    linked = _firmware(tree, header, bare, client_auth) if bare is not None else (None, "")
     if not targets or setup is None:
-        return result(steps, size, note)
+        return result(steps, size, note, linked)
     with tempfile.TemporaryDirectory(prefix="configgen-verify-") as work:
         progress("linking configgen's test client")
         try:
             program = handshake.build_client(library, Path(work) / "client")
         except mbedbuild.BuildError as error:
             return result(steps + [_failed("client", "configgen's test client does not build with the header",
-                                           error, tree, header)], size, note)
+                                           error, tree, header)], size, note, linked)
         steps.append(Step("client", True, "configgen's test client (configgen/data/client.c) links"))
         kb = knowledge.load(tree.line)
         shaken = []
         for target in targets:
             progress(f"handshake with {target.where}")
             shaken.append(_handshake(program, target, setup, header, kb))
-    return result(steps, size, note, tuple(shaken))
+    return result(steps, size, note, linked, tuple(shaken))

@@ -54,6 +54,9 @@ def test_a_golden_header_compiles_and_is_measured(tree):
                     r"bss [\d,]+ B \(arm-none-eabi-gcc -Os -mcpu=cortex-m4 ", lines[3])
     assert size and 20_000 < int(size.group(1).replace(",", "")) < 200_000, lines[3]
     assert lines[4].startswith("        bare metal as mbedTLS's footprint.sh: without ")
+    linked = re.match(r"  size  Cortex-M4 firmware: text ([\d,]+) B .*--gc-sections --specs=nano.specs", lines[5])
+    assert linked and int(linked.group(1).replace(",", "")) < int(size.group(1).replace(",", "")), lines[5]
+    assert lines[6].startswith("        = flash ") and "static RAM" in lines[6]
     assert lines[-1] == "verified"
 
 
@@ -65,7 +68,7 @@ def test_json_for_ci_and_the_line_from_the_banner(tree):
     assert found["ok"] is True and found["version"] == tree.version
     assert found["line_from"] == "from the header's banner"
     assert [s["name"] for s in found["steps"]] == ["check_config.h", "library"]
-    assert found["footprint"]["target"] == "Cortex-M4" and found["footprint"]["text"] > 20_000
+    assert found["footprint"]["target"] == "Cortex-M4 library" and found["footprint"]["text"] > 20_000
     assert found["handshakes"] == []
 
 
@@ -107,6 +110,9 @@ def test_a_handshake_with_openssl_s_server_succeeds():
     assert "  ok    client: configgen's test client (configgen/data/client.c) links\n" in result.stdout
     assert (f"  ok    handshake {LOOPBACK}:{port} as localhost: {SUITE}, one round trip\n"
             in result.stdout)
+    heap = re.search(r"^        heap: peak ([\d,]+) B \([\d.]+ KiB\) on this host \(valgrind massif",
+                     result.stdout, re.MULTILINE)
+    assert heap and 4_000 < int(heap.group(1).replace(",", "")) < 100_000, result.stdout
     assert result.stdout.splitlines()[-1] == "verified"
 
 
@@ -178,3 +184,18 @@ def test_an_unreachable_server_is_one_line_and_exit_2():
     result = verify(str(golden("3.6")), "--server", f"{LOOPBACK}:{port}", "--ca", str(ROOT_CA))
     assert _one_line_error(result) == \
         f"configgen: {LOOPBACK}:{port}: cannot connect: connection refused, or no such host"
+
+
+@pytest.mark.mbedtls
+def test_the_firmware_parses_the_devices_own_certificate_only_when_it_has_one():
+    header = str(GOLDEN / "p256-ccm8-client-auth" / "expected-3.6.h")
+    device = ("--cert", str(CERTS / "p256-device.pem"), "--key", str(CERTS / "p256-device.key"))
+
+    def firmware(*args: str) -> int:
+        result = verify(header, "--json", *args)
+        assert result.returncode == 0, result.stderr
+        found = json.loads(result.stdout)["firmware"]
+        assert found["target"] == "Cortex-M4 firmware"
+        return found["text"]
+
+    assert firmware(*device) > firmware()

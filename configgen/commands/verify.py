@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", metavar="SNI",
                         help="the server name the client verifies and sends (default: HOST)")
     parser.add_argument("--cert", type=Path, metavar="FILE",
-                        help="the device's certificate, for a server that asks for one")
+                        help="the device's certificate, for a server that asks for one (the firmware size then includes parsing it)")
     parser.add_argument("--key", type=Path, metavar="FILE",
                         help="the device certificate's private key (read by the client only)")
     payload = parser.add_mutually_exclusive_group()
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     tree, line_from = choose_tree(header, args.mbedtls_src, args.mbedtls)
     progress = _progress()
     try:
-        found = verify(header, tree, line_from, targets, client, progress)
+        found = verify(header, tree, line_from, targets, client, progress, client_auth=args.cert is not None)
     finally:
         if sys.stderr.isatty():
             sys.stderr.write("\r\033[K")

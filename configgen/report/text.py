@@ -12,7 +12,7 @@ from configgen.advise.review import Review
 from configgen.footprint import Footprint
 from configgen.kb.model import KnowledgeBase
 from configgen.probe.names import ALERTS, name_of
-from configgen.verify import Verification
+from configgen.verify import Handshake, Verification
 
 
 def _hex(value: int) -> str:
@@ -174,8 +174,25 @@ MAX_ERRORS = 10  # compiler errors shown per step; --json has them all
 
 
 def _size(found: Footprint) -> str:
-    return (f"{found.target} library: text {found.text:,} B ({found.text / 1024:.1f} KiB), "
+    return (f"{found.target}: text {found.text:,} B ({found.text / 1024:.1f} KiB), "
             f"data {found.data:,} B, bss {found.bss:,} B ({found.compiler})")
+
+
+def _firmware(found: Verification) -> list[str]:
+    if found.firmware is None:
+        return [f"        {found.firmware_note}"] if found.firmware_note else []
+    linked = found.firmware
+    flash, ram = linked.text + linked.data, linked.data + linked.bss
+    return [f"  size  {_size(linked)}",
+            f"        = flash {flash / 1024:.1f} KiB (text+data), static RAM {ram / 1024:.1f} KiB (data+bss) "
+            "for a device client doing one handshake and one round trip (configgen/data/footprint_client.c)"]
+
+
+def _heap(shake: Handshake) -> list[str]:
+    if shake.heap_peak is None:
+        return []
+    return [f"        heap: peak {shake.heap_peak:,} B ({shake.heap_peak / 1024:.1f} KiB) on this host "
+            "(valgrind massif, allocator overhead included)"]
 
 
 def verification(found: Verification) -> list[str]:
@@ -184,6 +201,7 @@ def verification(found: Verification) -> list[str]:
     size = [f"  size  {_size(found.footprint) if found.footprint else found.footprint_note}"]
     if found.footprint and found.footprint_note:
         size.append(f"        {found.footprint_note}")
+    size += _firmware(found)
     for step in found.steps:
         lines.append(f"  {'ok' if step.ok else 'FAIL':4}  {step.name}: {step.detail}")
         lines += [f"        {error}" for error in step.errors[:MAX_ERRORS]]
@@ -196,10 +214,12 @@ def verification(found: Verification) -> list[str]:
         head = f"handshake {shake.server} as {shake.name}"
         if shake.ok:
             lines.append(f"  ok    {head}: {shake.result.removeprefix('ok: ')}, one round trip")
+            lines += _heap(shake)
             continue
         lines.append(f"  FAIL  {head}: {shake.result}")
         decoded = (explanation(shake.code) if shake.code else []) + (flags(shake.flags) if shake.flags else [])
         lines += [f"        {entry}" for entry in decoded]
+        lines += _heap(shake)
     failed = [s.name for s in found.steps if not s.ok] + [
         f"handshake with {h.server}" for h in found.handshakes if not h.ok]
     lines.append(f"FAILED: {', '.join(failed)}" if failed else "verified")
