@@ -35,8 +35,9 @@ from configgen.resolve import want_of
 
 _TLS13_ONLY = "1.3"
 # What mbedTLS keeps besides the two record buffers during a handshake, roughly: contexts,
-# the parsed chain, key exchange working memory (bytes). Used only to decide whether a
-# board's heap calls for max_fragment_length.
+# the parsed chain, key exchange working memory (bytes; measured 8.5 KiB for P-256 chains and
+# 19.4 KiB for an RSA-4096 chain, bench/e2e_footprint.py). Used to decide whether a board's
+# heap calls for max_fragment_length, and to warn when it cannot hold a handshake.
 _HANDSHAKE_WORKING_SET = 20 * 1024
 _MFL_SIZES = (512, 1024, 2048, 4096)
 # Extension names (as the probe reports them) -> the option that makes mbedTLS send them.
@@ -107,7 +108,27 @@ def derive(inputs: Inputs, kb: KnowledgeBase) -> Requirements:
             "call mbedtls_ssl_set_hostname() before the handshake: mbedTLS 3.6.3 and later "
             "refuse to verify a certificate without it (-0x5D80)"
         )
-    return Requirements(tuple(items), tuple(forbid), tuple(suites), tuple(notes))
+    return Requirements(tuple(items), tuple(forbid), tuple(suites), tuple(notes),
+                        tuple(_heap_warnings(items, profile.board)))
+
+
+def _heap_warnings(items: list[Requirement], board: Board) -> list[str]:
+    """A warning when the record buffers and a handshake's working memory exceed the board's
+    heap: mbedtls_ssl_setup() or the handshake would fail allocating."""
+    sized = [r for r in items if r.need is Need.IN_CONTENT]
+    if not sized:
+        return []
+    need_in = max(sized, key=lambda r: r.value)
+    need_out = max((r.value for r in items if r.need is Need.OUT_CONTENT), default=0)
+    buffers = need_in.value + need_out
+    if buffers + _HANDSHAKE_WORKING_SET <= board.heap_kib * 1024:
+        return []
+    what = ("set [server].app_record_max if the application's messages are smaller, or give TLS more heap"
+            if need_in.value >= RECORD_MAX else "give TLS more heap")
+    return [f"board {board.name} has {board.heap_kib} KiB of heap; the record buffers take {buffers:,} bytes "
+            f"(input {need_in.value:,}: {need_in.via}) and a handshake about "
+            f"{_HANDSHAKE_WORKING_SET // 1024} KiB more, so mbedtls_ssl_setup() or the handshake may fail "
+            f"with MBEDTLS_ERR_SSL_ALLOC_FAILED (-0x7F00): {what}"]
 
 
 def _ecc_memory(items: Sequence[Requirement], policy: Policy) -> list[Requirement]:

@@ -26,6 +26,7 @@ class OptionSet:
     settings: tuple[Setting, ...]  # in header order
     weakened: tuple[tuple[str, str], ...] = ()  # (option, why), for the banner
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # what will likely fail on the board: banner and stderr
 
     def names(self) -> set[str]:
         return {s.name for s in self.settings}

@@ -48,3 +48,4 @@ class Requirements:
     forbid: tuple[Forbid, ...] = ()
     suites: tuple[int, ...] = ()  # MBEDTLS_SSL_CIPHERSUITES, in offer order (empty: all compiled)
     notes: tuple[str, ...] = field(default=())  # what the integrator must know, for the banner
+    warnings: tuple[str, ...] = field(default=())  # what will likely fail on the board, and why

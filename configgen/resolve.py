@@ -178,7 +178,7 @@ def resolve(reqs: Requirements, kb: KnowledgeBase) -> OptionSet:
             Setting(name, value, option.section, option.index, tuple(sorted(reasons[name])), derivation)
         )
     settings.sort(key=lambda s: s.index)
-    return OptionSet(kb.line, kb.version, tuple(settings), weakened, reqs.notes)
+    return OptionSet(kb.line, kb.version, tuple(settings), weakened, reqs.notes, reqs.warnings)
 
 
 def _blame(conflict: ResolveConflict, kb, options, wants, forbid) -> ResolveConflict:

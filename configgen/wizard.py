@@ -691,6 +691,8 @@ class Wizard:
             print("\nFindings\n" + "\n".join(findings_table(rows)))
             result = generate(loaded, str(self.header_path), offline=True)
             print("\nWhat the header enables, and why\n" + "\n".join(enabled_lines(result)) + "\n")
+            if result.options.warnings:
+                print("Warnings\n" + "\n".join(f"  {w}" for w in result.options.warnings) + "\n")
             question = Question("write", Kind.CONFIRM,
                                 f"Write {self.profile_path}, {len(loaded.servers)} snapshot(s) and "
                                 f"{self.header_path}?", "no: nothing is kept")

@@ -21,6 +21,7 @@ from configgen import profile as profiles
 from configgen.generate import generate
 
 GOLDEN = Path(__file__).parent / "golden"
+ROOT = GOLDEN.parent.parent
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "profile.toml").is_file())
 OUTPUT = "mbedtls_config.h"
 
@@ -94,3 +95,37 @@ def test_check_says_whether_the_header_is_current(tmp_path):
     stale = run("--check")
     assert stale.returncode == 1 and "is stale" in stale.stderr
     assert "MBEDTLS_SSL_CLI_C" not in header.read_text()  # --check writes nothing
+
+
+def test_a_board_whose_heap_cannot_hold_the_buffers_is_warned_about(tmp_path):
+    """The tls13-only server does not honour max_fragment_length: on a 24 KiB board a 16 KiB
+    input buffer cannot fit, which generate says in the banner and on stderr; declaring the
+    application's messages small removes the cause and the warning."""
+    case = GOLDEN / "tls13-only"
+    board = profiles.read_toml(ROOT / "profiles" / "pico-w.toml")
+    (tmp_path / "small.toml").write_text(
+        (ROOT / "profiles" / "pico-w.toml").read_text()
+        .replace('name = "pico-w"', 'name = "small"')
+        .replace(f"heap_kib = {board['heap_kib']}", "heap_kib = 24"))
+    text = (case / "profile.toml").read_text().replace('board = "pico-w"', f'board = "{tmp_path / "small.toml"}"')
+    text = text.replace('snapshot = "server.json"', f'snapshot = "{case / "server.json"}"')
+    text = text.replace("../../data/certs/", f"{GOLDEN.parent / 'data' / 'certs'}/")
+    profile = tmp_path / "tls.toml"
+    profile.write_text(text)
+
+    result = subprocess.run([sys.executable, "-m", "configgen", "generate", "--profile", str(profile),
+                             "--offline", "-o", str(tmp_path / OUTPUT)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    warning = ("board small has 24 KiB of heap; the record buffers take 16,896 bytes (input 16,384: "
+               "127.0.0.1:25004: largest TLS 1.3 record 431 bytes; application records up to 16,384 "
+               "bytes (TLS maximum)) and a handshake about 20 KiB more, so mbedtls_ssl_setup() or the "
+               "handshake may fail with MBEDTLS_ERR_SSL_ALLOC_FAILED (-0x7F00): set "
+               "[server].app_record_max if the application's messages are smaller, or give TLS more heap")
+    assert f"configgen: warning: {warning}\n" in result.stderr
+    header = (tmp_path / OUTPUT).read_text()
+    assert " * Warnings\n" in header and "MBEDTLS_ERR_SSL_ALLOC_FAILED (-0x7F00)" in header
+
+    profile.write_text(text.replace('sni = "localhost"', 'sni = "localhost"\napp_record_max = 1024'))
+    declared = generate(profiles.load(profile), OUTPUT, offline=True)
+    assert declared.options.warnings == ()
+    assert " * Warnings\n" not in declared.text

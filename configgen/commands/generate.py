@@ -39,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
     result = generate(profile, args.output, args.mbedtls, os.environ.get(ENV_COMMAND), args.offline,
                       args.debug)
     text = result.text
+    for warning in result.options.warnings:
+        print(f"configgen: warning: {warning}", file=sys.stderr)
     if args.debug and not args.check:
         print(f"{debughelp.cost(profile.mbedtls)}.\n\n{debughelp.snippet(profile.board.name)}",
               file=sys.stderr)
