@@ -91,9 +91,10 @@ def derive(inputs: Inputs, kb: KnowledgeBase) -> Requirements:
     items += _board(profile.board)
     forbid: list[Forbid] = []
     notes: list[str] = list(inputs.notes)
+    warnings: list[str] = []
     suites: list[int] = []
     for server, facts in inputs.servers:
-        found = _server(server, facts, inputs, kb, policy, items, notes)
+        found = _server(server, facts, inputs, kb, policy, items, notes, warnings)
         suites += [s for s in found if s not in suites]
         forbid += _intolerance(server, facts)
     items += _certificates(inputs, kb, policy, notes)
@@ -108,27 +109,7 @@ def derive(inputs: Inputs, kb: KnowledgeBase) -> Requirements:
             "call mbedtls_ssl_set_hostname() before the handshake: mbedTLS 3.6.3 and later "
             "refuse to verify a certificate without it (-0x5D80)"
         )
-    return Requirements(tuple(items), tuple(forbid), tuple(suites), tuple(notes),
-                        tuple(_heap_warnings(items, profile.board)))
-
-
-def _heap_warnings(items: list[Requirement], board: Board) -> list[str]:
-    """A warning when the record buffers and a handshake's working memory exceed the board's
-    heap: mbedtls_ssl_setup() or the handshake would fail allocating."""
-    sized = [r for r in items if r.need is Need.IN_CONTENT]
-    if not sized:
-        return []
-    need_in = max(sized, key=lambda r: r.value)
-    need_out = max((r.value for r in items if r.need is Need.OUT_CONTENT), default=0)
-    buffers = need_in.value + need_out
-    if buffers + _HANDSHAKE_WORKING_SET <= board.heap_kib * 1024:
-        return []
-    what = ("set [server].app_record_max if the application's messages are smaller, or give TLS more heap"
-            if need_in.value >= RECORD_MAX else "give TLS more heap")
-    return [f"board {board.name} has {board.heap_kib} KiB of heap; the record buffers take {buffers:,} bytes "
-            f"(input {need_in.value:,}: {need_in.via}) and a handshake about "
-            f"{_HANDSHAKE_WORKING_SET // 1024} KiB more, so mbedtls_ssl_setup() or the handshake may fail "
-            f"with MBEDTLS_ERR_SSL_ALLOC_FAILED (-0x7F00): {what}"]
+    return Requirements(tuple(items), tuple(forbid), tuple(suites), tuple(notes), tuple(warnings))
 
 
 def _ecc_memory(items: Sequence[Requirement], policy: Policy) -> list[Requirement]:
@@ -174,6 +155,7 @@ def _server(
     policy: Policy,
     items: list[Requirement],
     notes: list[str],
+    warnings: list[str],
 ) -> list[int]:
     name = server.name
     _check_chain(server, facts, inputs, kb)
@@ -192,7 +174,7 @@ def _server(
         base = _options_so_far(kb, items)
         items += _groups(name, facts, kb, version, picked, policy, base)
     items += _extensions(server, facts, kb, versions, chosen_suites, policy)
-    items += _sizes(server, facts, inputs, kb, versions, notes)
+    items += _sizes(server, facts, inputs, kb, versions, notes, warnings)
     if facts.client_auth is not None and not inputs.client:
         raise ResolveConflict(
             "the server asks for a client certificate and the profile names none",
@@ -421,7 +403,7 @@ def _round_up(value: int, step: int) -> int:
     return -(-value // step) * step
 
 
-def _sizes(server, facts, inputs, kb, versions, notes) -> list[Requirement]:
+def _sizes(server, facts, inputs, kb, versions, notes, warnings) -> list[Requirement]:
     name = server.name
     board = inputs.profile.board
     sizes = facts.sizes
@@ -461,16 +443,50 @@ def _sizes(server, facts, inputs, kb, versions, notes) -> list[Requirement]:
                          "before mbedtls_ssl_setup(), or the server sends 16 KiB records")
             app, app_how = mfl, f"max_fragment_length {mfl}"
             out = max(out, mfl)
-    need_in = max(handshake, app)
     margin = inputs.profile.policy.margin
-    size = _round_up(need_in, 256) if margin == "minimal" else _round_up(need_in * 5 // 4, 1024)
-    size = min(size, RECORD_MAX)
+    size = _buffer(max(handshake, app), margin)
+    warning = _heap_warning(server, inputs.profile, size, out, _buffer(handshake, margin))
+    if warning:
+        warnings.append(warning)
     found.append(_req(Need.IN_CONTENT, size, f"{name}: {how}; {app_how}",
                       derivation=f"max({handshake:,}, {app:,}) bytes, margin \"{margin}\""))
     found.append(_req(Need.OUT_CONTENT, out, f"{name}: the device's own handshake messages",
                       derivation=f"{out:,} bytes: the ClientHello"
                       + (" and the client's Certificate message" if inputs.client else "")))
     return found
+
+
+def _buffer(need: int, margin: str) -> int:
+    """A record buffer's size for `need` bytes: exact with margin "minimal", a quarter more
+    with "balanced"; never above a full TLS record."""
+    size = _round_up(need, 256) if margin == "minimal" else _round_up(need * 5 // 4, 1024)
+    return min(size, RECORD_MAX)
+
+
+_BUFFERS = ("MBEDTLS_SSL_IN_CONTENT_LEN", "MBEDTLS_SSL_OUT_CONTENT_LEN")
+
+
+def _heap_warning(server: Server, profile: Profile, size: int, out: int, handshake_only: int) -> str | None:
+    """Why the record buffers (as the header will set them, overrides included) and a
+    handshake's working memory may not fit the board's heap, and what to do; None when they fit."""
+    board = profile.board
+    overridden = {o.name: int(o.value) for o in profile.enable
+                  if o.name in _BUFFERS and o.value is not None and o.value.isascii() and o.value.isdigit()}
+    size, out = overridden.get(_BUFFERS[0], size), overridden.get(_BUFFERS[1], out)
+    buffers = size + out
+    if buffers + _HANDSHAKE_WORKING_SET <= board.heap_kib * 1024:
+        return None
+    if overridden:
+        what = f"lower {', '.join(overridden)} in [overrides.enable], or give TLS more heap"
+    elif server.app_record_max is None and handshake_only < size:
+        what = (f"set [server].app_record_max if its application messages are smaller (the handshake "
+                f"needs {handshake_only:,} bytes), or give TLS more heap")
+    else:
+        what = "give TLS more heap"
+    return (f"{server.name}: board {board.name} has {board.heap_kib} KiB of heap; the record buffers take "
+            f"{buffers:,} bytes (input {size:,}, output {out:,}) and a handshake about "
+            f"{_HANDSHAKE_WORKING_SET // 1024} KiB more, so mbedtls_ssl_setup() or the handshake may "
+            f"fail with MBEDTLS_ERR_SSL_ALLOC_FAILED (-0x7F00): {what}")
 
 
 # What the device's ClientHello takes at most with the few suites and groups a generated

@@ -306,11 +306,15 @@ def _server(path: Path, index: int, table: Any) -> Server:
         sni=c.get("sni", str, None),
         alpn=c.strings("alpn", ()),
         snapshot=path.parent / snapshot if snapshot else None,
-        app_record_max=c.get("app_record_max", int, None,
-                             lambda v: None if 0 < v <= RECORD_MAX else f"must be 1-{RECORD_MAX} bytes"),
+        app_record_max=c.get("app_record_max", int, None, check_app_record_max),
     )
     c.done()
     return server
+
+
+def check_app_record_max(value: int) -> str | None:
+    """What is wrong with [server].app_record_max, or None (also the wizard's check)."""
+    return None if 0 < value <= RECORD_MAX else f"must be 1-{RECORD_MAX} bytes"
 
 
 def _policy(path: Path, table: Any, line: str) -> Policy:

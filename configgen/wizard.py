@@ -101,9 +101,9 @@ def check_app_record_max(text: str, _answers: Answers | None = None) -> str | No
     text = text.strip()
     if not text:
         return None
-    if text.isdigit() and 0 < int(text) <= profiles.RECORD_MAX:
-        return None
-    return f"a number of bytes from 1 to {profiles.RECORD_MAX}, or empty"
+    if not (text.isascii() and text.isdigit()):
+        return "a number of bytes, or empty when unknown"
+    return profiles.check_app_record_max(int(text))
 
 
 def check_source_tree(text: str, _answers: Answers | None = None) -> str | None:

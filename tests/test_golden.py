@@ -116,16 +116,25 @@ def test_a_board_whose_heap_cannot_hold_the_buffers_is_warned_about(tmp_path):
     result = subprocess.run([sys.executable, "-m", "configgen", "generate", "--profile", str(profile),
                              "--offline", "-o", str(tmp_path / OUTPUT)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    warning = ("board small has 24 KiB of heap; the record buffers take 16,896 bytes (input 16,384: "
-               "127.0.0.1:25004: largest TLS 1.3 record 431 bytes; application records up to 16,384 "
-               "bytes (TLS maximum)) and a handshake about 20 KiB more, so mbedtls_ssl_setup() or the "
-               "handshake may fail with MBEDTLS_ERR_SSL_ALLOC_FAILED (-0x7F00): set "
-               "[server].app_record_max if the application's messages are smaller, or give TLS more heap")
+    warning = ("127.0.0.1:25004: board small has 24 KiB of heap; the record buffers take 16,896 bytes "
+               "(input 16,384, output 512) and a handshake about 20 KiB more, so mbedtls_ssl_setup() "
+               "or the handshake may fail with MBEDTLS_ERR_SSL_ALLOC_FAILED (-0x7F00): set "
+               "[server].app_record_max if its application messages are smaller (the handshake needs "
+               "512 bytes), or give TLS more heap")
     assert f"configgen: warning: {warning}\n" in result.stderr
     header = (tmp_path / OUTPUT).read_text()
     assert " * Warnings\n" in header and "MBEDTLS_ERR_SSL_ALLOC_FAILED (-0x7F00)" in header
 
-    profile.write_text(text.replace('sni = "localhost"', 'sni = "localhost"\napp_record_max = 1024'))
-    declared = generate(profiles.load(profile), OUTPUT, offline=True)
-    assert declared.options.warnings == ()
-    assert " * Warnings\n" not in declared.text
+    def warnings(server: str = "", extra: str = "") -> tuple[str, ...]:
+        profile.write_text(text.replace('sni = "localhost"', 'sni = "localhost"\n' + server) + extra)
+        return generate(profiles.load(profile), OUTPUT, offline=True).options.warnings
+
+    assert warnings("app_record_max = 1024") == ()
+    (large,) = warnings("app_record_max = 13000")  # it is set: the advice is more heap
+    assert large.endswith("(input 13,056, output 512) and a handshake about 20 KiB more, so "
+                          "mbedtls_ssl_setup() or the handshake may fail with MBEDTLS_ERR_SSL_ALLOC_FAILED "
+                          "(-0x7F00): give TLS more heap")
+    override = '\n[overrides.enable]\nMBEDTLS_SSL_IN_CONTENT_LEN = { value = 8192, reason = "room" }\n'
+    (overridden,) = warnings("app_record_max = 1024", override)  # the header holds what was forced
+    assert "(input 8,192, output 512)" in overridden
+    assert overridden.endswith("lower MBEDTLS_SSL_IN_CONTENT_LEN in [overrides.enable], or give TLS more heap")

@@ -253,8 +253,9 @@ def test_validators_are_the_tools_own_checks(work):
     assert check_address("127.0.0.1:8883") is None
     assert "port from 1 to 65535" in check_address("host:99999")
     assert check_app_record_max("") is None and check_app_record_max("4096") is None
-    assert check_app_record_max("16385") == check_app_record_max("big") == (
-        "a number of bytes from 1 to 16384, or empty")
+    assert check_app_record_max("16385") == check_app_record_max("0") == "must be 1-16384 bytes"
+    assert check_app_record_max("big") == check_app_record_max("²") == check_app_record_max("１２") == (
+        "a number of bytes, or empty when unknown")
     assert check_certificates("ca.pem") is None
     assert check_certificates("missing.pem") == "missing.pem: no such file"
     assert check_key("ca.pem") == "holds no key"
