@@ -57,8 +57,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", nargs="+", default=["3.6", "2.28"])
     args = parser.parse_args()
-    if missing_arm_tools():
-        print(f"{', '.join(missing_arm_tools())} missing: apt-get install {ARM_PACKAGES}")
+    missing = missing_arm_tools()
+    if missing:
+        print(f"{', '.join(missing)} missing: apt-get install {ARM_PACKAGES}")
         return 2
     print(f"library text, arm-none-eabi-gcc {' '.join(CFLAGS)}")
     for line in args.lines:

@@ -1,6 +1,7 @@
 """verify: a header compiled against real mbedTLS sources, measured, and tried on real servers.
 
-The steps run in order, each needing the one before: mbedTLS's check_config.h accepts the
+Each server must accept a TCP connection first (else ProbeError: bad input, before any
+build). The steps run in order, each needing the one before: mbedTLS's check_config.h accepts the
 header (cc -Wall -Werror); every library/*.c compiles with it (cc -O1, cached by header
 hash); the library is measured (Cortex-M4 with arm-none-eabi-gcc when installed: the archive,
 and a small device client linked against it; else the host build); and, for each server
@@ -29,13 +30,15 @@ from configgen.advise.explain import (
     explain_code,
     explain_flags,
 )
-from configgen.errors import ConfiggenError, ProbeError, SourceTreeError
+from configgen.errors import ConfiggenError, SourceTreeError
 from configgen.footprint import Footprint
 from configgen.headerfile import Header, HeaderError
 from configgen.kb.model import LINES
+from configgen.probe import transport
 
 HOST_TOOLS = ("cc", "ar", "size")  # what mbedbuild and the host footprint run
 TIMEOUT = 30.0  # seconds for one client run: connect, handshake and round trip
+CONNECT_TIMEOUT = 5.0  # seconds for the TCP connection that checks a server is there first
 
 _DIAGNOSTIC = re.compile(
     r"^(?P<file>[^\s:][^:]*):(?P<line>\d+):(?:\d+:)? (?:fatal )?error: (?P<message>.*)$")
@@ -118,6 +121,8 @@ def choose_tree(header: Header, dirs: list[str] | None, line: str | None) -> tup
             raise SourceTreeError(f"no mbedTLS {line} tree in {given} ({found})", where="--mbedtls")
         tree = (matching or user)[0]
         how = f"from --mbedtls, tree from {given}" if line else f"detected from {given}"
+        if not line and guessed not in (None, tree.line):
+            how += f"; the header's option names look like mbedTLS {guessed}'s"
     else:
         chosen = line or guessed
         if chosen is None:
@@ -173,7 +178,7 @@ def _measure(tree: sources.SourceTree, header: Header,
     try:
         measured = footprint.cortex_m4(tree, bare)
     except mbedbuild.BuildError as error:
-        first = compiler_errors(error.output, tree, _bare_names(tree, header, bare))[0]
+        first = _first_error(error, tree, header, bare)
         return footprint.host(library), f"Cortex-M4 skipped: it does not build bare metal: {first}", None
     before, after = header.active(), headerfile.parse(bare, "bare metal").active()
     dropped = [name for name in before if name not in after]
@@ -183,8 +188,10 @@ def _measure(tree: sources.SourceTree, header: Header,
     return measured, f"bare metal as mbedTLS's footprint.sh: {'; '.join(changes)}" if changes else "", bare
 
 
-def _bare_names(tree: sources.SourceTree, header: Header, bare: str) -> dict[Path, str]:
-    return {mbedbuild.write_config(tree, bare): f"{header.where} (bare metal)"}
+def _first_error(error: mbedbuild.BuildError, tree: sources.SourceTree, header: Header, bare: str) -> str:
+    """The first compiler error of a bare-metal build, named after the user's header."""
+    names = {mbedbuild.write_config(tree, bare): f"{header.where} (bare metal)"}
+    return next(iter(compiler_errors(error.output, tree, names)), error.message)
 
 
 def _firmware(tree: sources.SourceTree, header: Header, bare: str,
@@ -194,19 +201,17 @@ def _firmware(tree: sources.SourceTree, header: Header, bare: str,
         try:
             return footprint.firmware(tree, bare, client_auth, Path(work)), ""
         except mbedbuild.BuildError as error:
-            first = compiler_errors(error.output, tree, _bare_names(tree, header, bare))[0]
+            first = _first_error(error, tree, header, bare)
             return None, f"device client not linked: {first}"
 
 
-def _handshake(program: Path, target: Target, setup: Client, header: Header,
+def _handshake(program: Path, target: Target, address: str, setup: Client, header: Header,
                kb: knowledge.KnowledgeBase) -> Handshake:
     args = ["--name", target.name, *handshake.mfl_arguments(header.text), *setup.payload]
     if setup.cert is not None and setup.key is not None:
         args += ["--cert", str(setup.cert), "--key", str(setup.key)]
-    outcome = handshake.run_client(program, target.host, target.port, setup.ca, args, TIMEOUT,
+    outcome = handshake.run_client(program, address, target.port, setup.ca, args, TIMEOUT,
                                    heap=handshake.can_measure_heap())
-    if outcome.unreachable:
-        raise ProbeError("cannot connect: connection refused, or no such host", where=target.where)
     if outcome.ok:
         return Handshake(target.where, target.name, True, outcome.text, heap_peak=outcome.heap_peak)
     known = advice.load()
@@ -235,6 +240,10 @@ def verify(header: Header, tree: sources.SourceTree, line_from: str, targets: Se
     if missing:
         raise ConfiggenError(f"{', '.join(missing)} not found: verify compiles mbedTLS with the host's "
                              "C compiler and binutils", hint="apt-get install gcc binutils")
+    reached: list[tuple[Target, str]] = []  # and the numeric address the client connects to
+    for target in targets if setup is not None else ():  # before any build: bad input otherwise
+        progress(f"connecting to {target.where}")
+        reached.append((target, transport.reachable(target.host, target.port, target.where, CONNECT_TIMEOUT)))
 
     def result(steps: list[Step], size: Footprint | None = None, note: str = "",
                linked: tuple[Footprint | None, str] = (None, ""),
@@ -272,7 +281,7 @@ def verify(header: Header, tree: sources.SourceTree, line_from: str, targets: Se
         steps.append(Step("client", True, "configgen's test client (configgen/data/client.c) links"))
         kb = knowledge.load(tree.line)
         shaken = []
-        for target in targets:
+        for target, address in reached:
             progress(f"handshake with {target.where}")
-            shaken.append(_handshake(program, target, setup, header, kb))
+            shaken.append(_handshake(program, target, address, setup, header, kb))
     return result(steps, size, note, linked, tuple(shaken))

@@ -12,6 +12,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs7
 
 from configgen import headerfile
 from probe_servers import LOOPBACK, free_port, make_pki, process_server
@@ -170,6 +173,30 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
         f"configgen: {readme}: is neither PEM nor DER (a certificate, PKCS#7, PKCS#12 or private key)"
 
 
+def test_files_and_flags_the_test_client_cannot_use_are_one_line_and_exit_2(tmp_path):
+    header, server = str(golden("3.6")), ("--server", "127.0.0.1:4433")
+    device_cert, device_key = str(CERTS / "p256-device.pem"), CERTS / "p256-device.key"
+    assert _one_line_error(verify(header, "--ca", str(ROOT_CA), "--name", "x")) == \
+        "configgen: --ca, --name: only used with --server HOST:PORT"
+    assert _one_line_error(verify(header, "--cert", device_cert)) == \
+        "configgen: --cert and --key go together: the device's certificate and its key"
+    assert _one_line_error(verify(header, "--cert", device_cert, "--key", device_cert)) == \
+        f"configgen: {device_cert}: holds no key"
+    key = serialization.load_pem_private_key(device_key.read_bytes(), None)
+    encrypted = tmp_path / "encrypted.key"
+    encrypted.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                            serialization.BestAvailableEncryption(b"secret")))
+    assert _one_line_error(verify(header, "--cert", device_cert, "--key", str(encrypted))) == \
+        f"configgen: {encrypted}: is encrypted: verify's test client loads unencrypted PEM or DER files only"
+    bundle = tmp_path / "ca.p7b"
+    bundle.write_bytes(pkcs7.serialize_certificates(
+        [x509.load_pem_x509_certificate(ROOT_CA.read_bytes())], serialization.Encoding.PEM))
+    assert _one_line_error(verify(header, *server, "--ca", str(bundle))) == \
+        f"configgen: {bundle}: is pkcs7-pem: verify's test client loads PEM or DER files only"
+    assert _one_line_error(verify(header, *server, "--ca", str(ROOT_CA), "--send", "")) == \
+        "configgen: --send needs some text: the server answers what the device sends"
+
+
 @pytest.mark.mbedtls
 def test_a_header_for_the_other_line_is_refused(trees):
     other = trees["2.28"].root.resolve()  # as --mbedtls-src names it
@@ -182,8 +209,9 @@ def test_a_header_for_the_other_line_is_refused(trees):
 def test_an_unreachable_server_is_one_line_and_exit_2():
     port = free_port()  # nothing listens there
     result = verify(str(golden("3.6")), "--server", f"{LOOPBACK}:{port}", "--ca", str(ROOT_CA))
-    assert _one_line_error(result) == \
-        f"configgen: {LOOPBACK}:{port}: cannot connect: connection refused, or no such host"
+    assert _one_line_error(result) == f"configgen: {LOOPBACK}:{port}: cannot connect: Connection refused"
+    unknown = _one_line_error(verify(str(golden("3.6")), "--server", "no-such-host.invalid:443", "--ca", str(ROOT_CA)))
+    assert unknown.startswith("configgen: no-such-host.invalid:443: cannot resolve host name: ")
 
 
 @pytest.mark.mbedtls

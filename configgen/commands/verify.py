@@ -1,8 +1,9 @@
 """configgen verify HEADER: compile it against real mbedTLS sources, measure it, handshake.
 
 Exit 0 when the header compiles and every handshake succeeds, 1 when a step or a handshake
-fails, 2 on bad input (no such header, not a header, not an mbedTLS tree, a server that
-cannot be reached).
+fails (a server that accepts the connection and then never answers is a failed handshake),
+2 on bad input (no such header, not a header, not an mbedTLS tree, a file the test client
+cannot load, a server that does not accept a TCP connection).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from configgen import headerfile
 from configgen import inspect as insp
+from configgen.certfacts import Container
 from configgen.commands.probe import parse_server
 from configgen.commands.sources import add_source_option
 from configgen.errors import CertificateError, ConfiggenError
@@ -36,7 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ca", type=Path, metavar="FILE",
                         help="the trust anchors the device loads, PEM or DER (needed with --server)")
     parser.add_argument("--name", metavar="SNI",
-                        help="the server name the client verifies and sends (default: HOST)")
+                        help="the server name the client verifies and sends, the same for every --server "
+                        "(default: each HOST)")
     parser.add_argument("--cert", type=Path, metavar="FILE",
                         help="the device's certificate, for a server that asks for one (the firmware size then includes parsing it)")
     parser.add_argument("--key", type=Path, metavar="FILE",
@@ -50,25 +53,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="JSON for machines")
 
 
-def _certificates(path: Path) -> Path:
-    """A file that holds certificates (read as `inspect` reads it), or CertificateError."""
-    if not insp.parse(insp.read_bytes(path), str(path)).certificates:
-        raise CertificateError("holds no certificate", where=str(path))
+_LOADABLE = (Container.PEM, Container.DER)  # what the test client's mbedtls_*_parse calls read
+
+
+def _loadable(path: Path, want: str) -> Path:
+    """A PEM or DER file holding certificates or an unencrypted key (`want`), as the test
+    client loads it; CertificateError naming what is wrong otherwise."""
+    try:
+        facts = insp.parse(insp.read_bytes(path), str(path))
+    except insp.PasswordNeeded:
+        raise CertificateError("is encrypted: verify's test client loads unencrypted PEM or DER "
+                               "files only", where=str(path)) from None
+    if not getattr(facts, want):
+        raise CertificateError(f"holds no {want[:-1]}", where=str(path))
+    if facts.container not in _LOADABLE:
+        raise CertificateError(f"is {facts.container.value}: verify's test client loads PEM or DER "
+                               "files only", where=str(path), hint="convert it with openssl")
     return path
 
 
 def _client(args: argparse.Namespace) -> Client | None:
+    if (args.cert is None) != (args.key is None):
+        raise ConfiggenError("--cert and --key go together: the device's certificate and its key")
+    cert = args.cert and _loadable(args.cert, "certificates")
+    key = args.key and _loadable(args.key, "keys")
     if not args.server:
+        given = {"--ca": args.ca is not None, "--name": args.name is not None,
+                 "--send": args.send is not None, "--mqtt": args.mqtt}
+        unused = [flag for flag, on in given.items() if on]
+        if unused:
+            raise ConfiggenError(f"{', '.join(unused)}: only used with --server HOST:PORT")
         return None
     if args.ca is None:
         raise ConfiggenError("--server needs --ca FILE: the trust anchors the device loads")
-    if (args.cert is None) != (args.key is None):
-        raise ConfiggenError("--cert and --key go together: the device's certificate and its key")
-    if args.key is not None and not args.key.is_file():  # only the test client reads the key
-        raise CertificateError("no such file" if not args.key.exists() else "not a file",
-                               where=str(args.key))
-    payload = ("--mqtt", "1") if args.mqtt else ("--send", args.send) if args.send else ()
-    return Client(_certificates(args.ca), args.cert and _certificates(args.cert), args.key, payload)
+    if args.send == "":
+        raise ConfiggenError("--send needs some text: the server answers what the device sends")
+    payload = ("--mqtt", "1") if args.mqtt else ("--send", args.send) if args.send is not None else ()
+    return Client(_loadable(args.ca, "certificates"), cert, key, payload)
 
 
 def _progress() -> Callable[[str], None]:

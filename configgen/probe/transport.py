@@ -34,14 +34,35 @@ class Address:
     sockaddr: tuple[Any, ...]  # (host, port) or (host, port, flowinfo, scope_id)
 
 
-def resolve(host: str, port: int, where: str) -> Address:
-    """The first address of `host` (IPv4 or IPv6); ProbeError when it has none."""
+def _addresses(host: str, port: int, where: str) -> list[Address]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
         raise ProbeError(f"cannot resolve host name: {error}", where=where) from None
-    family, _, _, _, sockaddr = infos[0]
-    return Address(family, (str(sockaddr[0]), int(sockaddr[1]), *sockaddr[2:]))
+    return [Address(family, (str(sockaddr[0]), int(sockaddr[1]), *sockaddr[2:]))
+            for family, _, _, _, sockaddr in infos]
+
+
+def resolve(host: str, port: int, where: str) -> Address:
+    """The first address of `host` (IPv4 or IPv6); ProbeError when it has none."""
+    return _addresses(host, port, where)[0]
+
+
+def reachable(host: str, port: int, where: str, timeout: float) -> str:
+    """The numeric address of the first of `host`'s addresses that accepts a TCP connection
+    (closed at once); ProbeError naming why none did."""
+    problem = ""
+    for address in _addresses(host, port, where):
+        try:
+            with socket.socket(address.family, socket.SOCK_STREAM) as sock:
+                sock.settimeout(timeout)
+                sock.connect(address.sockaddr)
+            return address.sockaddr[0]
+        except TimeoutError:
+            problem = f"no answer within {timeout:g} s"
+        except OSError as error:
+            problem = error.strerror or str(error)
+    raise ProbeError(f"cannot connect: {problem}", where=where)
 
 
 def run(job: Job, address: Address, timeouts: Timeouts, deadline: float) -> Observation:
