@@ -1,6 +1,6 @@
 """Footprint of the end-to-end scenarios: the generated header against mbedTLS's default.
 
-    .venv/bin/python bench/e2e_footprint.py [--scenario NAME ...]
+    .venv/bin/python bench/e2e_footprint.py [--scenario NAME ...] [--app-records-unknown]
 
 For each scenario of tests/e2e_scenarios.py and each line configgen generates a header for:
 - ROM: text+data+bss of a small device client (configgen/data/footprint_client.c) linked for
@@ -9,12 +9,15 @@ For each scenario of tests/e2e_scenarios.py and each line configgen generates a 
   both made bare-metal buildable as bench/footprint.py does;
 - heap: the peak heap of one real handshake and round trip on the host (valgrind massif),
   with the generated header and with the default config.
-Targets: ROM <= 0.35x and heap <= 0.6x the default.
+Targets: ROM <= 0.35x and heap <= 0.6x the default. The scenarios' profiles declare what
+their application receives (app_record_max), as a wizard user would;
+--app-records-unknown measures as if they did not.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import tempfile
 from pathlib import Path
@@ -45,12 +48,17 @@ def peak_heap(client: Path, port: int, ca: Path, args: list[str]) -> tuple[int, 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", action="append", help="only these scenarios")
+    parser.add_argument("--app-records-unknown", action="store_true",
+                        help="as if no profile declared app_record_max: 16 KiB input buffers "
+                        "unless max_fragment_length is negotiated")
     args = parser.parse_args()
     print(f"{'scenario':28} {'line':5} {'ROM gen':>9} {'ROM def':>9} {'ratio':>6}  "
           f"{'heap gen':>9} {'heap def':>9} {'ratio':>6}  default run")
     for scenario in SCENARIOS:
         if args.scenario and scenario.name not in args.scenario:
             continue
+        if args.app_records_unknown:
+            scenario = dataclasses.replace(scenario, app_record_max=None)
         for line in ("2.28", "3.6"):
             tree = sources.find_tree(line)
             with tempfile.TemporaryDirectory() as tmp:
