@@ -31,7 +31,7 @@ from configgen.kb.model import KnowledgeBase, Suite
 from configgen.probe.facts import ServerFacts
 from configgen.profile import RECORD_MAX, Board, Policy, Profile, Server
 from configgen.requirements import Forbid, Need, Requirement, Requirements
-from configgen.resolve import want_of
+from configgen.resolve import VALUE_OPTIONS, want_of
 
 _TLS13_ONLY = "1.3"
 # What mbedTLS keeps besides the two record buffers during a handshake, roughly: contexts,
@@ -463,18 +463,16 @@ def _buffer(need: int, margin: str) -> int:
     return min(size, RECORD_MAX)
 
 
-_BUFFERS = ("MBEDTLS_SSL_IN_CONTENT_LEN", "MBEDTLS_SSL_OUT_CONTENT_LEN")
-
-
 def _heap_warning(server: Server, profile: Profile, size: int, out: int, handshake_only: int) -> str | None:
     """Why the record buffers (as the header will set them, overrides included) and a
     handshake's working memory may not fit the board's heap, and what to do; None when they fit."""
     board = profile.board
+    buffers = (VALUE_OPTIONS[Need.IN_CONTENT], VALUE_OPTIONS[Need.OUT_CONTENT])
     overridden = {o.name: int(o.value) for o in profile.enable
-                  if o.name in _BUFFERS and o.value is not None and o.value.isascii() and o.value.isdigit()}
-    size, out = overridden.get(_BUFFERS[0], size), overridden.get(_BUFFERS[1], out)
-    buffers = size + out
-    if buffers + _HANDSHAKE_WORKING_SET <= board.heap_kib * 1024:
+                  if o.name in buffers and o.value is not None and o.value.isascii() and o.value.isdigit()}
+    size, out = overridden.get(buffers[0], size), overridden.get(buffers[1], out)
+    total = size + out
+    if total + _HANDSHAKE_WORKING_SET <= board.heap_kib * 1024:
         return None
     if overridden:
         what = f"lower {', '.join(overridden)} in [overrides.enable], or give TLS more heap"
@@ -484,7 +482,7 @@ def _heap_warning(server: Server, profile: Profile, size: int, out: int, handsha
     else:
         what = "give TLS more heap"
     return (f"{server.name}: board {board.name} has {board.heap_kib} KiB of heap; the record buffers take "
-            f"{buffers:,} bytes (input {size:,}, output {out:,}) and a handshake about "
+            f"{total:,} bytes (input {size:,}, output {out:,}) and a handshake about "
             f"{_HANDSHAKE_WORKING_SET // 1024} KiB more, so mbedtls_ssl_setup() or the handshake may "
             f"fail with MBEDTLS_ERR_SSL_ALLOC_FAILED (-0x7F00): {what}")
 

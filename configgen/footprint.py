@@ -69,18 +69,22 @@ def missing_arm_tools() -> list[str]:
     return [ARM + tool for tool in ("gcc", "ar", "size") if shutil.which(ARM + tool) is None]
 
 
-def sizes(archive: Path, size_tool: str = "size") -> tuple[int, int, int]:
-    """(text, data, bss) summed over every object of an archive."""
-    out = subprocess.run([size_tool, "-t", str(archive)], capture_output=True, text=True,
+def sizes(built: Path, size_tool: str = "size") -> tuple[int, int, int]:
+    """(text, data, bss) of a program, or summed over every object of an archive."""
+    out = subprocess.run([size_tool, "-t", str(built)], capture_output=True, text=True,
                          check=True).stdout
     text, data, bss = (int(v) for v in out.strip().splitlines()[-1].split()[:3])
     return text, data, bss
 
 
+def _cortex_m4_library(tree: SourceTree, text: str) -> mbedbuild.Library:
+    return mbedbuild.build_library(tree, text, cc=ARM + "gcc", cflags=CFLAGS, ar=ARM + "ar")
+
+
 def cortex_m4(tree: SourceTree, text: str) -> Footprint:
     """mbedTLS built for Cortex-M4 with `text` as it stands (cached by hash); BuildError when
     it does not compile. Pass bare_metal(tree, header) for a header made for an OS."""
-    library = mbedbuild.build_library(tree, text, cc=ARM + "gcc", cflags=CFLAGS, ar=ARM + "ar")
+    library = _cortex_m4_library(tree, text)
     return Footprint("Cortex-M4 library", f"{ARM}gcc {' '.join(CFLAGS)}",
                      *sizes(library.archive, ARM + "size"))
 
@@ -89,19 +93,10 @@ def firmware(tree: SourceTree, text: str, client_auth: bool, work: Path) -> Foot
     """The device client linked for Cortex-M4 with mbedTLS built from `text` (pass
     bare_metal(tree, header)); `client_auth` links the parsing of the device's own
     certificate and key. BuildError when it does not build or link."""
-    library = mbedbuild.build_library(tree, text, cc=ARM + "gcc", cflags=CFLAGS, ar=ARM + "ar")
-    elf = work / "footprint_client.elf"
-    extra = ("-DCONFIGGEN_CLIENT_AUTH",) if client_auth else ()
-    result = subprocess.run(
-        [ARM + "gcc", *CFLAGS, *extra, *library.include_flags(), *map(str, DEVICE_CLIENT),
-         str(library.archive), *LINK, "-o", str(elf)],
-        capture_output=True, text=True,
-    )
-    if result.returncode != 0:
-        raise mbedbuild.BuildError("the device client does not link for Cortex-M4", result.stderr)
-    out = subprocess.run([ARM + "size", str(elf)], capture_output=True, text=True, check=True).stdout
-    text_size, data, bss = (int(v) for v in out.splitlines()[1].split()[:3])
-    return Footprint("Cortex-M4 firmware", f"{ARM}gcc {' '.join(CFLAGS + LINK)}", text_size, data, bss)
+    defines = ("-DCONFIGGEN_CLIENT_AUTH",) if client_auth else ()
+    elf = mbedbuild.build_program(_cortex_m4_library(tree, text), DEVICE_CLIENT, work / "footprint_client.elf",
+                                  cc=ARM + "gcc", extra=LINK, cflags=CFLAGS + defines)
+    return Footprint("Cortex-M4 firmware", f"{ARM}gcc {' '.join(CFLAGS + LINK)}", *sizes(elf, ARM + "size"))
 
 
 def host(library: mbedbuild.Library) -> Footprint:

@@ -156,15 +156,18 @@ def build_library(
 
 
 def build_program(
-    library: Library, source: Path | str, output: Path, cc: str = "cc", extra: tuple[str, ...] = ()
+    library: Library, source: Path | str | tuple[Path, ...], output: Path, cc: str = "cc",
+    extra: tuple[str, ...] = (), cflags: tuple[str, ...] = ("-O1",),
 ) -> Path:
-    """Compile and link one C program against a built library."""
+    """Compile and link one C program (one source file or several) against a built library;
+    `extra` goes after the archive (libraries, link options)."""
+    files = source if isinstance(source, tuple) else (source,)
     result = subprocess.run(
-        [cc, "-O1", *library.include_flags(), str(source), str(library.archive), *extra,
+        [cc, *cflags, *library.include_flags(), *map(str, files), str(library.archive), *extra,
          "-o", str(output)],
         capture_output=True,
         text=True,
     )
     if result.returncode != 0:
-        raise BuildError(f"{Path(source).name} did not build", result.stderr)
+        raise BuildError(f"{Path(files[0]).name} did not build", result.stderr)
     return output

@@ -30,7 +30,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-_VALUE_OPTIONS = {
+VALUE_OPTIONS = {
     Need.MPI_BYTES: "MBEDTLS_MPI_MAX_SIZE",
     Need.IN_CONTENT: "MBEDTLS_SSL_IN_CONTENT_LEN",
     Need.OUT_CONTENT: "MBEDTLS_SSL_OUT_CONTENT_LEN",
@@ -94,8 +94,8 @@ def _values(reqs: Requirements, kb: KnowledgeBase) -> dict[str, tuple[str, list[
     """Value options: the largest value any requirement asks for, with every reason."""
     found: dict[str, tuple[int, list[str], str | None]] = {}
     for r in reqs.items:
-        if r.need in _VALUE_OPTIONS:
-            name = _VALUE_OPTIONS[r.need]
+        if r.need in VALUE_OPTIONS:
+            name = VALUE_OPTIONS[r.need]
             old = found.get(name)
             number = int(r.value)  # type: ignore[call-overload]
             if old is None or number > old[0]:
