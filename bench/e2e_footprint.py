@@ -30,7 +30,7 @@ from configgen import profile as profiles  # noqa: E402
 from configgen.errors import ConfiggenError  # noqa: E402
 from configgen.generate import generate  # noqa: E402
 from e2e_scenarios import SCENARIOS, started  # noqa: E402
-from handshake import build_client, mfl_arguments  # noqa: E402
+from handshake import build_client, integration_arguments  # noqa: E402
 from probe_servers import LOOPBACK  # noqa: E402
 
 
@@ -72,7 +72,7 @@ def main() -> int:
                     default_header = tree.config_header.read_text()
                     generated = build_client(tree, header, work / "gen-client")
                     default = build_client(tree, default_header, work / "default-client")
-                    heap_gen, _ = peak_heap(generated, port, files.ca, client_args + mfl_arguments(header))
+                    heap_gen, _ = peak_heap(generated, port, files.ca, client_args + integration_arguments(header))
                     heap_def, default_end = peak_heap(default, port, files.ca, client_args)
                 auth = files.client_cert is not None
                 rom_gen, rom_def = rom(tree, header, auth, work), rom(tree, default_header, auth, work)

@@ -30,7 +30,7 @@ from configgen.options import OptionSet  # noqa: E402
 from configgen.render import HeaderContext, render_header  # noqa: E402
 from e2e_footprint import rom  # noqa: E402
 from e2e_scenarios import SCENARIOS, started  # noqa: E402
-from handshake import build_client, mfl_arguments, run_client  # noqa: E402
+from handshake import build_client, integration_arguments, run_client  # noqa: E402
 
 SHRINKABLE = {"MBEDTLS_SSL_IN_CONTENT_LEN": 256, "MBEDTLS_SSL_OUT_CONTENT_LEN": 256,
               "MBEDTLS_MPI_MAX_SIZE": 32}
@@ -88,7 +88,7 @@ def main() -> int:
                     except ConfiggenError:
                         continue
                     files, client_args, port = started_run.files, started_run.client_args, started_run.port
-                    mfl = mfl_arguments(generated.text)
+                    mfl = integration_arguments(generated.text)
 
                     def run(client, extra, port=port, ca=files.ca, client_args=client_args):
                         return run_client(client, port, ca, *client_args, *extra)

@@ -47,6 +47,8 @@ class PublicKeyFacts:
     def describe(self) -> str:
         if self.type is KeyType.EC:
             return f"EC {self.curve or self.curve_oid}"
+        if self.type in (KeyType.ED25519, KeyType.ED448):
+            return "Ed25519" if self.type is KeyType.ED25519 else "Ed448"
         kind = str(self.type.value).upper()
         return f"{kind}-{self.bits}" if self.bits else kind
 

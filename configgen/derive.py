@@ -23,7 +23,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
-from configgen import chain, inspect
+from configgen import chain, handshake_model, inspect
 from configgen.certfacts import CertFacts, KeyType
 from configgen.errors import ResolveConflict
 from configgen.kb import closure
@@ -34,6 +34,9 @@ from configgen.requirements import Forbid, Need, Requirement, Requirements
 from configgen.resolve import VALUE_OPTIONS, want_of
 
 _TLS13_ONLY = "1.3"
+# What the integrator note for SHA-1-signed chains says (configgen's test client, which
+# verifies generated headers, does the same when the header carries it).
+SHA1_PROFILE_NOTE = "with a verification profile that allows SHA-1"
 # What mbedTLS keeps besides the two record buffers during a handshake, roughly: contexts,
 # the parsed chain, key exchange working memory (bytes; measured 8.5 KiB for P-256 chains and
 # 19.4 KiB for an RSA-4096 chain, bench/e2e_footprint.py). Used to decide whether a board's
@@ -93,11 +96,14 @@ def derive(inputs: Inputs, kb: KnowledgeBase) -> Requirements:
     notes: list[str] = list(inputs.notes)
     warnings: list[str] = []
     suites: list[int] = []
+    signatures: list[Requirement] = []
     for server, facts in inputs.servers:
-        found = _server(server, facts, inputs, kb, policy, items, notes, warnings)
+        found, handshakes = _server(server, facts, inputs, kb, policy, items, notes, warnings)
         suites += [s for s in found if s not in suites]
+        signatures += _signatures(server.name, handshakes)
         forbid += _intolerance(server, facts)
     items += _certificates(inputs, kb, policy, notes)
+    items += _adding(kb, items, signatures)
     items += _ecc_memory(items, policy)
     if inputs.pem:
         items.append(_req(Need.FEATURE, "pem", f"{where}: [trust].format = \"pem\""))
@@ -156,8 +162,10 @@ def _server(
     items: list[Requirement],
     notes: list[str],
     warnings: list[str],
-) -> list[int]:
+) -> tuple[list[int], list[handshake_model.Handshake]]:
     name = server.name
+    sent = list(_server_chain(facts, include_roots=True))
+    _check_algorithms(server, sent, kb)
     _check_chain(server, facts, inputs, kb)
     versions = _versions(server, facts, kb, policy)
     chosen_suites: list[int] = []
@@ -166,26 +174,108 @@ def _server(
         items.append(_req(Need.FEATURE, f"tls{version.replace('.', '_')}",
                           f"{name}: accepts TLS {', '.join(facts.versions)}; TLS {version} chosen"
                           + ("" if len(versions) == 1 else " (balanced: both)")))
+    client_auth = _client_auth(server, facts, inputs, notes)
+    handshakes: list[handshake_model.Handshake] = []
     for version in versions:
         picked = _pick_suites(name, facts, kb, policy, inputs.profile.board, version, base)
         for suite, why in picked:
             items.append(_req(Need.SUITE, suite.id, f"{name}: {why}", weakens=_weakening(suite)))
             chosen_suites.append(suite.id)
         base = _options_so_far(kb, items)
-        items += _groups(name, facts, kb, version, picked, policy, base)
+        groups = _groups(name, facts, kb, version, picked, policy, base)
+        items += groups
+        chosen_group = next((str(g.value) for g in groups if g.need is Need.GROUP), None)
+        handshakes += [_handshake(version, suite, chosen_group, facts, sent, inputs, kb, client_auth)
+                       for suite, _ in picked]
     items += _extensions(server, facts, kb, versions, chosen_suites, policy)
-    items += _sizes(server, facts, inputs, kb, versions, notes, warnings)
-    if facts.client_auth is not None and not inputs.client:
-        raise ResolveConflict(
-            "the server asks for a client certificate and the profile names none",
-            where=name,
-            hint="add [client] cert = ... and key = ... to the profile",
-        )
-    return chosen_suites
+    items += _sizes(server, facts, inputs, kb, versions, notes, warnings, handshakes)
+    return chosen_suites, handshakes
+
+
+def _client_auth(server: Server, facts: ServerFacts, inputs: Inputs, notes: list[str]) -> bool:
+    """Whether the server asks for a client certificate; stop when it requires one the
+    profile does not name. A server that only asks gets an empty Certificate."""
+    request = facts.client_auth
+    if request is None:
+        return False
+    if inputs.client:
+        return True
+    if request.required is False:
+        notes.append(f"{server.name}: the server asks for a client certificate but completes the "
+                     "handshake without one (it was tried); the device sends none")
+        return True
+    what = ("requires a client certificate (it refused a handshake without one)" if request.required
+            else "asks for a client certificate (whether it also accepts none could not be told)")
+    raise ResolveConflict(
+        f"the server {what} and the profile names none",
+        where=server.name,
+        hint="add [client] cert = ... and key = ... to the profile",
+    )
+
+
+def _check_algorithms(server: Server, sent: Sequence[CertFacts], kb: KnowledgeBase) -> None:
+    """Stop, naming the algorithm, when the server's chain uses a key, curve or signature no
+    configuration of this line implements (a root the server also sends is skipped by mbedTLS
+    when it cannot be parsed, so only the certificates it must parse count)."""
+    for index, cert in enumerate(sent):
+        if cert.self_issued and index > 0:
+            continue
+        verdict = inspect.certificate_verdict(cert, kb, inspect.Role.PRESENTED)
+        for problem in verdict.problems:
+            if problem.severity is inspect.Severity.ERROR and problem.code in _UNSUPPORTED:
+                raise ResolveConflict(
+                    problem.message, where=f"{server.name} chain[{index}]",
+                    hint=f"ask the server's operator for a certificate the device can verify: {problem.fix}",
+                )
+
+
+_UNSUPPORTED = ("unsupported-key", "unsupported-signature", "unsupported-curve")
+
+
+def _handshake(version: str, suite: Suite, group: str | None, facts: ServerFacts,
+               sent: Sequence[CertFacts], inputs: Inputs, kb: KnowledgeBase,
+               client_auth: bool) -> handshake_model.Handshake:
+    """The model of the handshake with this suite (and the server's DH group, if DHE)."""
+    bits = next((int(g["bits"]) for g in kb.x509.get("groups", ()) if g["name"] == group), None)
+    prime = next((f.dh_prime_bits for f in facts.key_exchanges
+                  if f.key_exchange == suite.key_exchange and f.dh_prime_bits), None)
+    return handshake_model.model(version, suite.key_exchange, group, bits, prime, sent,
+                                 [c.facts for c in inputs.client], client_auth)
+
+
+def _adding(kb: KnowledgeBase, items: Sequence[Requirement], more: Sequence[Requirement]) -> list[Requirement]:
+    """Those of `more` that need something `items` do not already want (so a via line is
+    written only where the reason adds an option; options the closure picked only to calm an
+    #error do not count, the final set may do without them)."""
+    outcome = kb.evaluate(_options_so_far(kb, items))
+    return [r for r in more if (w := _safe_want(r, kb)) is None or not outcome.holds(w)]
+
+
+def _signatures(name: str, handshakes: Sequence[handshake_model.Handshake]) -> list[Requirement]:
+    """What verifying and making each signature of the handshakes needs: the padding or
+    ECDSA, the hash the scheme fixes, the signing key's curve."""
+    found: list[Requirement] = []
+    for handshake in handshakes:
+        for sig in handshake.signatures:
+            what = f"{name}: {sig.what}"
+            verb = "sign" if sig.makes else "verify"
+            found.append(_req(Need.FEATURE, f"{verb}_{sig.scheme}", what))
+            if sig.hash and sig.hash != "SHA-1":
+                found.append(_req(Need.HASH, sig.hash, what))
+            if sig.curve:
+                found.append(_req(Need.GROUP, sig.curve, what))
+    return found
 
 
 # Verify flags a device without a wall clock never raises (it does not check dates).
 _DATE_FLAGS = ("MBEDTLS_X509_BADCERT_EXPIRED", "MBEDTLS_X509_BADCERT_FUTURE")
+# What the default verification profile raises for a signature hash it refuses (SHA-1).
+_BAD_MD = "MBEDTLS_X509_BADCERT_BAD_MD"
+
+
+def _profile_refuses(cert: CertFacts, kb: KnowledgeBase) -> bool:
+    allowed = kb.x509["default_profile"]["hashes"]
+    return cert.signature.hash is not None and cert.signature.hash not in allowed
 
 
 def _check_chain(server: Server, facts: ServerFacts, inputs: Inputs, kb: KnowledgeBase) -> None:
@@ -198,6 +288,9 @@ def _check_chain(server: Server, facts: ServerFacts, inputs: Inputs, kb: Knowled
     report = chain.diagnose(sent, [a.facts for a in inputs.anchors], host, inputs.at, kb)
     no_clock = inputs.profile.board.time != "wall-clock"
     ignored = sum(f.bit for f in kb.verify_flags if f.name in _DATE_FLAGS) if no_clock else 0
+    refused = [c for c in sent if not c.self_issued and _profile_refuses(c, kb)]
+    if inputs.profile.policy.allow_sha1 and refused and all(c.signature.hash == "SHA-1" for c in refused):
+        ignored |= sum(f.bit for f in kb.verify_flags if f.name == _BAD_MD)  # see _certificates
     flags = report.flags & ~ignored
     if not report.verified or not flags:
         return
@@ -403,7 +496,7 @@ def _round_up(value: int, step: int) -> int:
     return -(-value // step) * step
 
 
-def _sizes(server, facts, inputs, kb, versions, notes, warnings) -> list[Requirement]:
+def _sizes(server, facts, inputs, kb, versions, notes, warnings, handshakes) -> list[Requirement]:
     name = server.name
     board = inputs.profile.board
     sizes = facts.sizes
@@ -411,6 +504,16 @@ def _sizes(server, facts, inputs, kb, versions, notes, warnings) -> list[Require
     how = "no handshake sizes recorded: the largest TLS record"
     if sizes is not None:
         message = sizes.largest_message
+        if message is not None and message.size > RECORD_MAX:
+            raise ResolveConflict(
+                f"the server's {message.message} message is {message.size:,} bytes; mbedTLS holds a "
+                f"whole handshake message in its input buffer, and no configuration of mbedTLS "
+                f"{kb.line} allows more than {RECORD_MAX:,} bytes (MBEDTLS_SSL_IN_CONTENT_LEN): the "
+                "handshake would fail (-0x7100 on 3.6, -0x7080 on 2.28)",
+                where=name,
+                hint="ask the server's operator for a shorter chain: fewer or smaller certificates "
+                "(ECDSA instead of large RSA keys), without the root and cross-signatures",
+            )
         if kb.line == "2.28" and message is not None and message.records > 1:
             raise ResolveConflict(
                 f"the server splits its {message.message} message ({message.size} bytes) over "
@@ -428,7 +531,7 @@ def _sizes(server, facts, inputs, kb, versions, notes, warnings) -> list[Require
     app = server.app_record_max or RECORD_MAX
     app_how = (f"[server].app_record_max = {server.app_record_max}" if server.app_record_max
                else "application records up to 16,384 bytes (TLS maximum)")
-    out = _out_size(inputs)
+    out, out_how = _out_size(handshakes, inputs.profile.policy.margin)
     found: list[Requirement] = []
     mfl = None
     budget = board.heap_kib * 1024
@@ -451,8 +554,7 @@ def _sizes(server, facts, inputs, kb, versions, notes, warnings) -> list[Require
     found.append(_req(Need.IN_CONTENT, size, f"{name}: {how}; {app_how}",
                       derivation=f"max({handshake:,}, {app:,}) bytes, margin \"{margin}\""))
     found.append(_req(Need.OUT_CONTENT, out, f"{name}: the device's own handshake messages",
-                      derivation=f"{out:,} bytes: the ClientHello"
-                      + (" and the client's Certificate message" if inputs.client else "")))
+                      derivation=f"{out:,} bytes: {out_how}"))
     return found
 
 
@@ -487,18 +589,18 @@ def _heap_warning(server: Server, profile: Profile, size: int, out: int, handsha
             f"fail with MBEDTLS_ERR_SSL_ALLOC_FAILED (-0x7F00): {what}")
 
 
-# What the device's ClientHello takes at most with the few suites and groups a generated
-# header offers (SNI, ALPN and a TLS 1.3 key share included), in bytes.
-_CLIENT_HELLO_MAX = 512
-
-
-def _out_size(inputs: Inputs) -> int:
-    """The outgoing buffer: the ClientHello, or the client's Certificate message with room
-    for the handshake record around it; "balanced" keeps 2 KiB for application writes."""
-    chain = sum(len(c.facts.der) + 3 for c in inputs.client)
-    need = max(_CLIENT_HELLO_MAX, chain + 7 + _CLIENT_HELLO_MAX if chain else 0)
-    floor = 2048 if inputs.profile.policy.margin == "balanced" else 0
-    return _round_up(max(need, floor), 256)
+def _out_size(handshakes: Sequence[handshake_model.Handshake], margin: str) -> tuple[int, str]:
+    """The outgoing buffer: the largest message the device sends in any handshake it may run
+    (an output buffer too small for a DHE ClientKeyExchange is also a memory-safety defect:
+    mbedtls_dhm_make_public() writes past it); "balanced" keeps 2 KiB for application writes."""
+    largest = max((h.largest_sent for h in handshakes), key=lambda m: m.size,
+                  default=handshake_model.Message("ClientHello", handshake_model.CLIENT_HELLO_MAX,
+                                                  "the ClientHello"))
+    floor = 2048 if margin == "balanced" else 0
+    size = _round_up(max(largest.size, floor), 256)
+    how = (f"the {largest.name}, {largest.size:,} bytes ({largest.derivation})"
+           if largest.name != "ClientHello" else "the ClientHello")
+    return size, how + (", at least 2,048 (balanced)" if largest.size < floor else "")
 
 
 # --- certificates ----------------------------------------------------------------------------
@@ -536,6 +638,12 @@ def _certificates(inputs: Inputs, kb: KnowledgeBase, policy: Policy, notes: list
     found: list[Requirement] = []
     mpi = 0
     mpi_via = ""
+    sha1_note = (f"no option of mbedTLS {kb.line} makes its default verification profile accept "
+                 "SHA-1 signatures ([policy].allow_sha1 only compiles SHA-1 in): call "
+                 "mbedtls_ssl_conf_cert_profile(&conf, &profile) " + SHA1_PROFILE_NOTE + " "
+                 "(a copy of mbedtls_x509_crt_profile_default with "
+                 "MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA1) added to allowed_mds)")
+    asked = any(facts.client_auth is not None for _, facts in inputs.servers)
     everything = list(inputs.anchors) + [
         Certificate(_chain_cert, f"{server.name} chain[{i}]", "server")
         for server, facts in inputs.servers
@@ -556,10 +664,13 @@ def _certificates(inputs: Inputs, kb: KnowledgeBase, policy: Policy, notes: list
             if cert.role != "anchor" and not policy.allow_sha1:
                 raise ResolveConflict(
                     f"\"{subject}\" is signed {sig.name}; mbedTLS's default verification profile "
-                    "rejects SHA-1 signatures",
+                    "rejects SHA-1 signatures, and no option of any mbedTLS line changes that",
                     where=cert.where,
-                    hint="replace the certificate, or set [policy].allow_sha1 = true and allow SHA-1 in the application's X.509 profile",
+                    hint="replace the certificate; or, if you accept SHA-1, set [policy].allow_sha1 = "
+                    "true and pass a profile that allows it with mbedtls_ssl_conf_cert_profile() in code",
                 )
+            if cert.role != "anchor" and sha1_note not in notes:
+                notes.append(sha1_note)
             weakens = ("SHA-1 parsing: the trust anchor is self-signed with SHA-1 (its own "
                        "signature is never checked)" if cert.role == "anchor" else
                        "SHA-1 signatures: allowed by [policy].allow_sha1 = true")
@@ -570,11 +681,11 @@ def _certificates(inputs: Inputs, kb: KnowledgeBase, policy: Policy, notes: list
             found.append(_req(Need.GROUP, key.curve, f"{via} has a {key.curve} key"))
         if key.type is KeyType.RSA and key.bits and (key.bits + 7) // 8 > mpi:
             mpi, mpi_via = (key.bits + 7) // 8, f"{via} has an RSA-{key.bits} key"
-        if cert.role == "client":
-            if key.type is KeyType.EC:
+        if cert.role == "client" and cert is inputs.client[0]:
+            if not asked and key.type is KeyType.EC:
                 found.append(_req(Need.FEATURE, "sign_ecdsa", f"{via}: the device signs with its EC key"))
-            elif key.type is KeyType.RSA:
-                found.append(_req(Need.FEATURE, "sign_rsa", f"{via}: the device signs with its RSA key"))
+            elif not asked and key.type is KeyType.RSA:
+                found.append(_req(Need.FEATURE, "sign_rsa_pkcs1v15", f"{via}: the device signs with its RSA key"))
             found.append(_req(Need.FEATURE, "key_parse", f"{via}: the device parses its private key"))
     if mpi:
         found.append(_req(Need.MPI_BYTES, mpi, mpi_via, derivation=f"{mpi * 8} bits = {mpi} bytes"))

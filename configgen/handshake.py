@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from configgen import mbedbuild
+from configgen.derive import SHA1_PROFILE_NOTE
 
 CLIENT = Path(__file__).parent / "data" / "client.c"
 
@@ -31,10 +32,14 @@ def build_client(library: mbedbuild.Library, output: Path) -> Path:
     return mbedbuild.build_program(library, CLIENT, output)
 
 
-def mfl_arguments(header: str) -> list[str]:
-    """--mfl N when the header tells the integrator to request max_fragment_length."""
+def integration_arguments(header: str) -> list[str]:
+    """The test client's arguments for what the header's banner tells the integrator to do in
+    code: request max_fragment_length, pass a verification profile that allows SHA-1."""
     found = re.search(r"MBEDTLS_SSL_MAX_FRAG_LEN_(\d+)", header)
-    return ["--mfl", found.group(1)] if found else []
+    arguments = ["--mfl", found.group(1)] if found else []
+    if SHA1_PROFILE_NOTE in header:
+        arguments += ["--sha1-profile", "1"]
+    return arguments
 
 
 @dataclass(frozen=True)

@@ -207,7 +207,7 @@ def _firmware(tree: sources.SourceTree, header: Header, bare: str,
 
 def _handshake(program: Path, target: Target, address: str, setup: Client, header: Header,
                kb: knowledge.KnowledgeBase) -> Handshake:
-    args = ["--name", target.name, *handshake.mfl_arguments(header.text), *setup.payload]
+    args = ["--name", target.name, *handshake.integration_arguments(header.text), *setup.payload]
     if setup.cert is not None and setup.key is not None:
         args += ["--cert", str(setup.cert), "--key", str(setup.key)]
     outcome = handshake.run_client(program, address, target.port, setup.ca, args, TIMEOUT,

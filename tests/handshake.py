@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from configgen import handshake, mbedbuild
-from configgen.handshake import CLIENT, Outcome, mfl_arguments
+from configgen.handshake import CLIENT, Outcome, integration_arguments
 
-__all__ = ["CLIENT", "Outcome", "build_client", "mfl_arguments", "run_client"]
+__all__ = ["CLIENT", "Outcome", "build_client", "integration_arguments", "run_client"]
 
 
 def build_client(tree, header: str, output: Path) -> Path:

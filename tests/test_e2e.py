@@ -17,7 +17,7 @@ from configgen import profile as profiles
 from configgen.errors import ConfiggenError
 from configgen.generate import generate
 from e2e_scenarios import SCENARIOS, SMALL_MESSAGES, started
-from handshake import build_client, mfl_arguments, run_client
+from handshake import build_client, integration_arguments, run_client
 
 LINES = ("2.28", "3.6")
 PARAMS = [(s, line) for s in SCENARIOS for line in LINES]
@@ -42,7 +42,7 @@ def test_scenario(scenario, line, tmp_path, capsys):
             return
         assert line not in scenario.stops, f"configgen should have stopped: {scenario.stops[line]}"
         client = build_client(tree, header, tmp_path / "client")
-        outcome = run_client(client, run.port, run.files.ca, *run.client_args, *mfl_arguments(header))
+        outcome = run_client(client, run.port, run.files.ca, *run.client_args, *integration_arguments(header))
     with capsys.disabled():
         print(f"\n{scenario.name:28} {line:5} generated: {outcome.text} | default config: {default.text}")
     assert outcome.ok, outcome.text

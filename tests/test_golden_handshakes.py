@@ -11,7 +11,7 @@ import pytest
 from configgen import sources
 from configgen import profile as profiles
 from configgen.generate import generate
-from handshake import build_client, mfl_arguments, run_client
+from handshake import build_client, integration_arguments, run_client
 from probe_servers import LOOPBACK, free_port, process_server
 from test_golden import GOLDEN, PARAMS
 
@@ -26,7 +26,7 @@ def test_golden_header_handshakes(case, line, tmp_path):
     port = free_port()
     argv = ["openssl", "s_server", "-accept", f"{LOOPBACK}:{port}", "-rev", "-quiet",
             *shlex.split((folder / "s_server.args").read_text())]
-    args = ["--name", "localhost", *mfl_arguments(header)]
+    args = ["--name", "localhost", *integration_arguments(header)]
     if profile.client_cert:
         args += ["--cert", str(profile.client_cert), "--key", str(profile.client_key)]
     with process_server(argv, port, cwd=folder):

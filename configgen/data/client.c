@@ -2,7 +2,8 @@
  * configgen's test client: one TLS handshake and one application-data round trip with
  * whatever configuration header it is compiled against (-DMBEDTLS_CONFIG_FILE=...).
  *
- *   client HOST PORT CA_FILE [--name NAME] [--cert FILE --key FILE] [--mfl N]
+ *   client HOST PORT CA_FILE [--name NAME] [--cert FILE --key FILE [--key-password P]] [--mfl N]
+ *          [--sha1-profile 1]
  *          [--send TEXT | --send-size N | --mqtt 1]
  *
  * It brings its own socket callbacks, file reading and (when the header asks for
@@ -132,7 +133,8 @@ int main(int argc, char **argv)
     }
     const char *host = argv[1], *port = argv[2], *ca_file = argv[3];
     const char *name = host, *cert_file = NULL, *key_file = NULL, *text = "configgen ping\n";
-    int mfl = 0;
+    const char *key_password = NULL;
+    int mfl = 0, sha1_profile = 0;
     size_t total = 0;
     /* MQTT 3.1.1 CONNECT, client id "cfggen", clean session: a broker answers with CONNACK */
     static const char mqtt_connect[] = { 0x10, 0x12, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02,
@@ -144,6 +146,11 @@ int main(int argc, char **argv)
             cert_file = argv[i + 1];
         } else if (strcmp(argv[i], "--key") == 0) {
             key_file = argv[i + 1];
+        } else if (strcmp(argv[i], "--key-password") == 0) {
+            key_password = argv[i + 1];
+        } else if (strcmp(argv[i], "--sha1-profile") == 0) {
+            /* what the header's banner tells the integrator to do for SHA-1-signed chains */
+            sha1_profile = atoi(argv[i + 1]);
         } else if (strcmp(argv[i], "--mfl") == 0) {
             mfl = atoi(argv[i + 1]);
         } else if (strcmp(argv[i], "--send") == 0) {
@@ -209,6 +216,12 @@ int main(int argc, char **argv)
     }
     mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_REQUIRED);
     mbedtls_ssl_conf_ca_chain(&conf, &ca, NULL);
+    static mbedtls_x509_crt_profile profile;
+    if (sha1_profile) {
+        profile = mbedtls_x509_crt_profile_default;
+        profile.allowed_mds |= MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA1);
+        mbedtls_ssl_conf_cert_profile(&conf, &profile);
+    }
     mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg);
 #if defined(MBEDTLS_DEBUG_C)
     mbedtls_ssl_conf_dbg(&conf, debug_cb, NULL);
@@ -224,10 +237,12 @@ int main(int argc, char **argv)
         if (buf == NULL) {
             return fail("reading the key", -1);
         }
+        const unsigned char *pwd = (const unsigned char *) key_password;
+        size_t pwd_len = key_password != NULL ? strlen(key_password) : 0;
 #if MBEDTLS_VERSION_MAJOR >= 3
-        ret = mbedtls_pk_parse_key(&key, buf, len, NULL, 0, mbedtls_ctr_drbg_random, &drbg);
+        ret = mbedtls_pk_parse_key(&key, buf, len, pwd, pwd_len, mbedtls_ctr_drbg_random, &drbg);
 #else
-        ret = mbedtls_pk_parse_key(&key, buf, len, NULL, 0);
+        ret = mbedtls_pk_parse_key(&key, buf, len, pwd, pwd_len);
 #endif
         free(buf);
         if (ret != 0) {

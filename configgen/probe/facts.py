@@ -72,6 +72,8 @@ class ClientAuthFacts:
     certificate_types: tuple[str, ...]
     signature_schemes: tuple[str, ...]
     authorities: tuple[bytes, ...]  # DER distinguished names
+    # Whether it refuses a handshake without a client certificate (None: not determined).
+    required: bool | None = None
 
 
 @dataclass(frozen=True)

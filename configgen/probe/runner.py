@@ -6,12 +6,13 @@ whole probe from recorded or synthetic observations without a network.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from configgen.errors import ProbeError
-from configgen.probe import plan, transport
+from configgen.probe import clientauth, plan, transport
 from configgen.probe.facts import ServerFacts
 from configgen.probe.fold import failure, fold
 from configgen.probe.observation import Job, Observation
@@ -31,6 +32,7 @@ def probe(
 ) -> ServerFacts:
     """Probe one server within `budget` seconds; ProbeError when it cannot be probed at all."""
     deadline = time.monotonic() + budget
+    address = None
     if run_job is None:
         address = transport.resolve(target.host, target.port, target.where)
 
@@ -57,7 +59,12 @@ def probe(
             raise ProbeError(reason, where=target.where, hint=_hint(reason, timeouts))
         chains = plan.chains(target, flags, {o.job.key: o for o in opening})
         later = session.chains(executor, chains, target)
-    return fold(target, opening + later, blamed, session.connections)
+    facts = fold(target, opening + later, blamed, session.connections)
+    if facts.client_auth is not None and address is not None:
+        demand = clientauth.required(address.sockaddr[0], target.port, target.sni, timeouts.read)
+        facts = dataclasses.replace(facts, client_auth=dataclasses.replace(facts.client_auth, required=demand),
+                                    connections=facts.connections + 1)
+    return facts
 
 
 def _hint(reason: str, timeouts: transport.Timeouts) -> str:

@@ -69,7 +69,6 @@
     /* via mbedTLS 3.6.6 dependency: MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED defined, but not all prerequisites (mbedtls/check_config.h:357) */
 #define MBEDTLS_ECDSA_C
     /* via ../../data/certs/p256-device.pem: "device-0001" is signed ecdsa-with-SHA256 */
-    /* via ../../data/certs/p256-device.pem: "device-0001": the device signs with its EC key */
     /* via ../../data/certs/p256-root.pem: "P-256 Root" is signed ecdsa-with-SHA256 */
     /* via 127.0.0.1:25003 chain[0]: "localhost" is signed ecdsa-with-SHA256 */
 #define MBEDTLS_ECP_C
@@ -122,7 +121,7 @@
     /* via [policy].margin = "minimal": ECC working memory kept small, as configs/config-suite-b.h */
 #define MBEDTLS_SSL_IN_CONTENT_LEN 16384  /* max(797, 16,384) bytes, margin "minimal" */
     /* via 127.0.0.1:25003: largest handshake record 797 bytes; application records up to 16,384 bytes (TLS maximum) */
-#define MBEDTLS_SSL_OUT_CONTENT_LEN 1024  /* 1,024 bytes: the ClientHello and the client's Certificate message */
+#define MBEDTLS_SSL_OUT_CONTENT_LEN 512  /* 512 bytes: the ClientHello */
     /* via 127.0.0.1:25003: the device's own handshake messages */
 #define MBEDTLS_SSL_CIPHERSUITES MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8
     /* via 127.0.0.1:25003: accepts 0xC0AE TLS-ECDHE-ECDSA-WITH-AES-128-CCM-8 (one of 1 accepted TLS 1.2 suites; it adds the fewest options) */

@@ -32,7 +32,8 @@
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED
     /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; it adds the fewest options) */
 #define MBEDTLS_PKCS1_V15
-    /* via mbedTLS 3.6.6 dependency: MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED defined, but not all prerequisites (mbedtls/check_config.h:350) */
+    /* via 127.0.0.1:25001: verifies 'localhost', signed sha256WithRSAEncryption */
+    /* via 127.0.0.1:25001: verifies the server's ServerKeyExchange, signed with its RSA-2048 key */
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
     /* via 127.0.0.1:25001: supports extended master secret (RFC 7627) */
 #define MBEDTLS_SSL_PROTO_TLS1_2
@@ -82,6 +83,8 @@
     /* via ../../data/certs/rsa2048-root.pem: "RSA-2048 Root" is signed sha256WithRSAEncryption */
     /* via 127.0.0.1:25001 chain[0]: "localhost" has an RSA-2048 key */
     /* via 127.0.0.1:25001 chain[0]: "localhost" is signed sha256WithRSAEncryption */
+    /* via 127.0.0.1:25001: verifies 'localhost', signed sha256WithRSAEncryption */
+    /* via 127.0.0.1:25001: verifies the server's ServerKeyExchange, signed with its RSA-2048 key */
 #define MBEDTLS_SHA256_C
     /* via ../../data/certs/rsa2048-root.pem: "RSA-2048 Root" is signed sha256WithRSAEncryption */
     /* via 127.0.0.1:25001 chain[0]: "localhost" is signed sha256WithRSAEncryption */

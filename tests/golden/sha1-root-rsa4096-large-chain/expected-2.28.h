@@ -30,7 +30,9 @@
 #define MBEDTLS_NO_PLATFORM_ENTROPY
     /* via board stm32f4-nucleo (profiles/stm32f4-nucleo.toml): entropy = "hardware" */
 #define MBEDTLS_PKCS1_V15
-    /* via mbedTLS 2.28.3 dependency: MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED defined, but not all prerequisites (mbedtls/check_config.h:327) */
+    /* via 127.0.0.1:25002: verifies 'RSA-4096 Intermediate', signed sha256WithRSAEncryption */
+    /* via 127.0.0.1:25002: verifies 'localhost', signed sha256WithRSAEncryption */
+    /* via 127.0.0.1:25002: verifies the server's ServerKeyExchange, signed with its RSA-4096 key */
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
     /* via 127.0.0.1:25002: supports extended master secret (RFC 7627) */
 #define MBEDTLS_SSL_PROTO_TLS1_2
@@ -85,6 +87,9 @@
     /* via 127.0.0.1:25002 chain[0]: "localhost" is signed sha256WithRSAEncryption */
     /* via 127.0.0.1:25002 chain[1]: "RSA-4096 Intermediate" has an RSA-4096 key */
     /* via 127.0.0.1:25002 chain[1]: "RSA-4096 Intermediate" is signed sha256WithRSAEncryption */
+    /* via 127.0.0.1:25002: verifies 'RSA-4096 Intermediate', signed sha256WithRSAEncryption */
+    /* via 127.0.0.1:25002: verifies 'localhost', signed sha256WithRSAEncryption */
+    /* via 127.0.0.1:25002: verifies the server's ServerKeyExchange, signed with its RSA-4096 key */
 #define MBEDTLS_SHA1_C
     /* via ../../data/certs/sha1-rsa4096-root.pem: "SHA-1 RSA-4096 Root" is signed sha1WithRSAEncryption */
 #define MBEDTLS_SHA256_C
