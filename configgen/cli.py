@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except ConfiggenError as error:
         print(f"configgen: {error}", file=sys.stderr)
-        return 2
+        return error.exit_code
     except KeyboardInterrupt:
         print("configgen: stopped by user", file=sys.stderr)
         return 130

@@ -12,7 +12,10 @@ class ConfiggenError(Exception):
     """A problem with the user's input or environment, said so a person can fix it.
 
     `where` names the file, key or host the problem is in; `hint` says what to do next.
+    `exit_code` is what the command line exits with: 2, bad input; 1, a finding.
     """
+
+    exit_code = 2
 
     def __init__(self, message: str, where: str | None = None, hint: str | None = None):
         super().__init__(message)

@@ -12,9 +12,11 @@ import hashlib
 import shlex
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 from configgen import inspect, kb as knowledge
 from configgen.advise import debughelp
+from configgen.certfacts import CertFacts
 from configgen.derive import Certificate, Inputs, derive
 from configgen.errors import ConfiggenError, ProbeError, ProfileError
 from configgen.options import OptionSet
@@ -22,6 +24,7 @@ from configgen.probe import Timeouts, probe, snapshot
 from configgen.probe.facts import ServerFacts
 from configgen.probe.plan import target_for
 from configgen.profile import Override, Profile, Server
+from configgen.prove import Mode, Proven, prove
 from configgen.render import HeaderContext, render_header
 from configgen.resolve import resolve
 
@@ -32,6 +35,7 @@ class Generated:
     options: OptionSet
     profile: Profile
     command: str  # what regenerates it, as the banner says
+    proven: Proven | None = None  # what building it and handshaking with the servers showed
 
 
 def _sha(path: Path) -> str:
@@ -75,6 +79,11 @@ def _certificates(profile: Profile, paths: tuple[Path, ...], role: str) -> tuple
             raise ConfiggenError("holds no certificate", where=profile.relative(path))
         found += [Certificate(c, profile.relative(path), role) for c in facts.certificates]
     return tuple(found)
+
+
+def anchors(profile: Profile) -> tuple[CertFacts, ...]:
+    """The profile's trust anchors, parsed."""
+    return tuple(c.facts for c in _certificates(profile, profile.ca, "anchor"))
 
 
 def gather(profile: Profile, offline: bool = False) -> Inputs:
@@ -136,11 +145,20 @@ def generate(
     command: str | None = None,
     offline: bool = False,
     debug: bool = False,
+    verify: Mode = Mode.AUTO,
+    mbedtls_src: list[str] | None = None,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> Generated:
     """The header for a project profile (and the option set behind it). Servers are probed
     live unless `offline` (then their recorded snapshots are replayed). `command` replaces
     the regenerate command the banner names (for wrappers, like pip-tools'
-    CUSTOM_COMPILE_COMMAND). `debug` adds MBEDTLS_DEBUG_C for bring-up."""
+    CUSTOM_COMPILE_COMMAND). `debug` adds MBEDTLS_DEBUG_C for bring-up.
+
+    With live servers the header is proven before it is returned (see prove.py): built
+    against mbedTLS (`mbedtls_src`, else the cached sources of its line) and tried with a
+    handshake and a round trip against every server; the banner records what was shown.
+    VerificationFailed when a handshake fails; `verify` says whether not being able to try
+    is a failure (Mode.REQUIRED) or a line in the banner (Mode.AUTO), or skips it (Mode.OFF)."""
     if debug:
         profile = replace(profile, enable=profile.enable + (
             Override(debughelp.DEBUG_OPTION, None, debughelp.REASON),))
@@ -154,4 +172,12 @@ def generate(
         inputs=banner_inputs(profile, offline),
         file_name=Path(output).name if output and output != "-" else "mbedtls_config.h",
     )
-    return Generated(render_header(options, base, context), options, profile, command)
+    text = render_header(options, base, context)
+    proven = None
+    if not offline and verify is not Mode.OFF:
+        if inputs.notes and verify is not Mode.REQUIRED:  # a server fell back to its snapshot
+            proven = Proven(None, skipped="a server could not be reached (see the integrator notes)")
+        else:
+            proven = prove(text, profile, [a.facts for a in inputs.anchors], verify, mbedtls_src, progress)
+        text = render_header(options, base, replace(context, verified=proven.banner()))
+    return Generated(text, options, profile, command, proven)

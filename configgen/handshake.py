@@ -1,8 +1,8 @@
 """configgen's test client (configgen/data/client.c): built with a header, run against a server.
 
-The client does one handshake and one application-data round trip and prints one line:
-"ok: SUITE", or "error -0xNNNN in STEP" (after "verify flags 0xNNNNNNNN" when the chain did
-not verify). It exits 2 without a line when it cannot read its CA file or connect. Run under
+The client does one handshake and one application-data round trip and prints "handshake:
+SUITE" once the handshake completes, then one line: "ok: SUITE", or "error -0xNNNN in STEP"
+(after "verify flags 0xNNNNNNNN" when the chain did not verify). It exits 2 without a line when it cannot read its CA file or connect. Run under
 valgrind's massif (`heap=True`), the outcome also gives the run's peak heap: the client keeps
 its own buffers static, so with a numeric HOST (no name lookup in the C library) the peak is
 mbedTLS's.
@@ -24,6 +24,7 @@ CLIENT = Path(__file__).parent / "data" / "client.c"
 
 _ERROR = re.compile(r"^error (?P<code>-?0x[0-9A-F]+) in (?P<step>.+)$")
 _FLAGS = re.compile(r"^verify flags (?P<flags>0x[0-9A-F]+)$", re.MULTILINE)
+_SUITE = re.compile(r"^handshake: (?P<suite>\S+)$", re.MULTILINE)
 _MASSIF_HEAP = re.compile(r"mem_heap_B=(\d+)\nmem_heap_extra_B=(\d+)")
 
 
@@ -50,6 +51,7 @@ class Outcome:
     step: str | None = None  # the call that returned it
     flags: int | None = None  # X.509 verify flags, when the chain did not verify
     heap_peak: int | None = None  # bytes, allocator overhead included (run with heap=True)
+    suite: str | None = None  # what the handshake negotiated, when it completed
 
 
 def can_measure_heap() -> bool:
@@ -83,10 +85,12 @@ def _run(command: list[str], timeout: float) -> Outcome:
     text = lines[-1] if lines else (result.stdout + result.stderr).strip()[-200:]
     error = _ERROR.match(text)
     flags = _FLAGS.search(result.stdout)
+    suite = _SUITE.search(result.stdout)
     return Outcome(
         result.returncode == 0 and text.startswith("ok:"),
         text,
         int(error["code"], 16) if error else None,
         error["step"] if error else None,
         int(flags["flags"], 16) if flags else None,
+        suite=suite["suite"] if suite else None,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -51,6 +52,13 @@ def _key(*parts: str) -> str:
         digest.update(part.encode())
         digest.update(b"\0")
     return digest.hexdigest()[:20]
+
+
+def significant(header_text: str) -> str:
+    """What the compiler sees of a header: its text without comments and blank lines (so a
+    header whose banner or via lines changed reuses the build of its options)."""
+    text = re.sub(r"//[^\n]*", "", re.sub(r"/\*.*?\*/", " ", header_text, flags=re.S))
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def _config_flags(tree: SourceTree, config: Path) -> list[str]:
@@ -119,7 +127,7 @@ def build_library(
 ) -> Library:
     """Compile every library/*.c with the header into one archive, cached by hash."""
     config = write_config(tree, header_text)
-    key = _key(str(tree.root), tree.version, header_text, cc, *cflags)
+    key = _key(str(tree.root), tree.version, significant(header_text), cc, *cflags)
     out = cache_dir() / "builds" / key
     archive = out / "libmbedtls_all.a"
     built = Library(tree, archive, config, " ".join((cc, *cflags)))

@@ -28,6 +28,7 @@ class HeaderContext:
     command: str
     inputs: tuple[tuple[str, str, str], ...] = field(default=())  # (label, name, detail)
     file_name: str = "mbedtls_config.h"
+    verified: tuple[str, ...] = ()  # what building and handshaking showed (live servers only)
 
 
 def _comment(text: object) -> str:
@@ -62,6 +63,7 @@ def render_header(options: OptionSet, kb: KnowledgeBase, context: HeaderContext)
         command=context.command,
         inputs=context.inputs,
         file_name=context.file_name,
+        verified=context.verified,
         configgen_version=__version__,
         sections=sections,
         tail=[cpp.render(d) for d in kb.config_tail],

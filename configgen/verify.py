@@ -87,6 +87,7 @@ class Handshake:
     code: CodeExplanation | None = None
     flags: FlagsExplanation | None = None
     heap_peak: int | None = None  # bytes, when valgrind measured the run
+    suite: str | None = None  # what the handshake negotiated, when it completed
 
 
 @dataclass(frozen=True)
@@ -206,18 +207,19 @@ def _firmware(tree: sources.SourceTree, header: Header, bare: str,
 
 
 def _handshake(program: Path, target: Target, address: str, setup: Client, header: Header,
-               kb: knowledge.KnowledgeBase) -> Handshake:
+               kb: knowledge.KnowledgeBase, heap: bool) -> Handshake:
     args = ["--name", target.name, *handshake.integration_arguments(header.text), *setup.payload]
     if setup.cert is not None and setup.key is not None:
         args += ["--cert", str(setup.cert), "--key", str(setup.key)]
     outcome = handshake.run_client(program, address, target.port, setup.ca, args, TIMEOUT,
-                                   heap=handshake.can_measure_heap())
+                                   heap=heap)
     if outcome.ok:
-        return Handshake(target.where, target.name, True, outcome.text, heap_peak=outcome.heap_peak)
+        return Handshake(target.where, target.name, True, outcome.text, heap_peak=outcome.heap_peak,
+                         suite=outcome.suite)
     known = advice.load()
     flags = explain_flags(outcome.flags, kb, known) if outcome.flags else None
     return Handshake(target.where, target.name, False, outcome.text,
-                     _decode(outcome.code, kb, known), flags, outcome.heap_peak)
+                     _decode(outcome.code, kb, known), flags, outcome.heap_peak, outcome.suite)
 
 
 def _decode(code: int | None, kb: knowledge.KnowledgeBase, known: advice.Causes) -> CodeExplanation | None:
@@ -233,9 +235,10 @@ def _decode(code: int | None, kb: knowledge.KnowledgeBase, known: advice.Causes)
 
 def verify(header: Header, tree: sources.SourceTree, line_from: str, targets: Sequence[Target] = (),
            setup: Client | None = None, progress: Callable[[str], None] = lambda _: None,
-           client_auth: bool = False) -> Verification:
+           client_auth: bool = False, measure: bool = True) -> Verification:
     """Compile, measure and (with targets and a client setup) handshake; see the module doc.
-    `client_auth`: the device presents a certificate (the linked client parses its own)."""
+    `client_auth`: the device presents a certificate (the linked client parses its own);
+    without `measure`, the footprint is left out (generate's proof needs only the handshakes)."""
     missing = [tool for tool in HOST_TOOLS if shutil.which(tool) is None]
     if missing:
         raise ConfiggenError(f"{', '.join(missing)} not found: verify compiles mbedTLS with the host's "
@@ -266,9 +269,12 @@ def verify(header: Header, tree: sources.SourceTree, line_from: str, targets: Se
         return result(steps + [_failed("library", "mbedTLS does not compile with the header",
                                        error, tree, header)])
     steps.append(Step("library", True, f"every library/*.c compiles ({library.compiler})"))
-    progress("measuring the library's footprint")
-    size, note, bare = _measure(tree, header, library)
-    linked = _firmware(tree, header, bare, client_auth) if bare is not None else (None, "")
+    size: Footprint | None = None
+    note, bare, linked = "not measured", None, (None, "")
+    if measure:
+        progress("measuring the library's footprint")
+        size, note, bare = _measure(tree, header, library)
+        linked = _firmware(tree, header, bare, client_auth) if bare is not None else (None, "")
     if not targets or setup is None:
         return result(steps, size, note, linked)
     with tempfile.TemporaryDirectory(prefix="configgen-verify-") as work:
@@ -283,5 +289,6 @@ def verify(header: Header, tree: sources.SourceTree, line_from: str, targets: Se
         shaken = []
         for target, address in reached:
             progress(f"handshake with {target.where}")
-            shaken.append(_handshake(program, target, address, setup, header, kb))
+            shaken.append(_handshake(program, target, address, setup, header, kb,
+                                     measure and handshake.can_measure_heap()))
     return result(steps, size, note, linked, tuple(shaken))

@@ -39,11 +39,12 @@ from configgen import profile as profiles
 from configgen.certfacts import CertFacts, FileFacts
 from configgen.commands.probe import parse_server
 from configgen.errors import ConfiggenError
-from configgen.generate import Generated, check_time, generate
+from configgen.generate import Generated, anchors, check_time, generate
 from configgen.output import write_if_changed
 from configgen.probe import ServerFacts, Target, Timeouts, probe, snapshot
 from configgen.probe.plan import target_for
 from configgen.probe.runner import Progress
+from configgen.prove import Mode, prove
 
 NO_TERMINAL = 'no terminal to ask on; use "configgen generate --profile FILE"'
 SOURCE_TREE = "source tree"  # the mbedtls answer that means "detect it from a tree"
@@ -691,6 +692,10 @@ class Wizard:
             print("\nFindings\n" + "\n".join(findings_table(rows)))
             result = generate(loaded, str(self.header_path), offline=True)
             print("\nWhat the header enables, and why\n" + "\n".join(enabled_lines(result)) + "\n")
+            tree = state.answered.get("mbedtls.source")
+            proven = prove(result.text, loaded, anchors(loaded), Mode.AUTO, [tree] if tree else None,
+                           lambda what: print(f"  {what}..."))
+            print("Verified before writing\n" + "\n".join(f"  {line}" for line in proven.banner()) + "\n")
             if result.options.warnings:
                 print("Warnings\n" + "\n".join(f"  {w}" for w in result.options.warnings) + "\n")
             question = Question("write", Kind.CONFIRM,

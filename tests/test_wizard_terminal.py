@@ -51,7 +51,8 @@ class Tmux:
         raise AssertionError(f"{text!r} never appeared; the terminal shows:\n{self.screen()}")
 
     def answer(self, question: str, keys: str, enter: bool = True) -> str:
-        shown = self.wait_for(question)
+        # Before it offers to write, the wizard proves the header: mbedTLS is built with it.
+        shown = self.wait_for(question, 600 if question.startswith("Write") else 30)
         if keys:
             self.tmux("send-keys", "-l", keys)
         if enter:

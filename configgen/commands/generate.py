@@ -12,6 +12,7 @@ from configgen.advise import debughelp
 from configgen.generate import generate
 from configgen.kb.model import LINES
 from configgen.output import write_if_changed
+from configgen.prove import Mode
 
 ENV_COMMAND = "CONFIGGEN_COMMAND"
 
@@ -32,15 +33,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--check", action="store_true",
         help="write nothing; exit 1 when OUTPUT differs from what would be generated",
     )
+    proof = parser.add_mutually_exclusive_group()
+    proof.add_argument(
+        "--verify", dest="verify", action="store_const", const=Mode.REQUIRED, default=Mode.AUTO,
+        help="the header must be proven against the live servers (exit 1 when it cannot be)",
+    )
+    proof.add_argument(
+        "--no-verify", dest="verify", action="store_const", const=Mode.OFF,
+        help="write the header without building it and handshaking with the servers",
+    )
+    parser.add_argument(
+        "--mbedtls-src", action="append", metavar="DIR",
+        help="the mbedTLS tree to prove the header against (default: the cached sources)",
+    )
+
+
+def _progress():
+    """What generate is doing, on a terminal (proving a header builds mbedTLS: a while)."""
+    if not sys.stderr.isatty():
+        return lambda _: None
+    return lambda what: print(f"configgen: {what}...", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
     profile = profiles.load(args.profile, args.mbedtls)
     result = generate(profile, args.output, args.mbedtls, os.environ.get(ENV_COMMAND), args.offline,
-                      args.debug)
+                      args.debug, args.verify, args.mbedtls_src, _progress())
     text = result.text
     for warning in result.options.warnings:
         print(f"configgen: warning: {warning}", file=sys.stderr)
+    if result.proven is not None and result.proven.version is None:
+        print(f"configgen: warning: the header is unverified: {result.proven.skipped}", file=sys.stderr)
     if args.debug and not args.check:
         print(f"{debughelp.cost(profile.mbedtls)}.\n\n{debughelp.snippet(profile.board.name)}",
               file=sys.stderr)

@@ -3,7 +3,7 @@
  * whatever configuration header it is compiled against (-DMBEDTLS_CONFIG_FILE=...).
  *
  *   client HOST PORT CA_FILE [--name NAME] [--cert FILE --key FILE [--key-password P]] [--mfl N]
- *          [--sha1-profile 1]
+ *          [--sha1-profile 1] [--answer-timeout SECONDS]
  *          [--send TEXT | --send-size N | --mqtt 1]
  *
  * It brings its own socket callbacks, file reading and (when the header asks for
@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,8 +64,17 @@ static int send_cb(void *ctx, const unsigned char *buf, size_t len)
     return (int) n;
 }
 
+/* Milliseconds to wait for the server's answer once the handshake is done (0: forever). */
+static int answer_ms = 0;
+
 static int recv_cb(void *ctx, unsigned char *buf, size_t len)
 {
+    if (answer_ms > 0) {
+        struct pollfd ready = { .fd = *(int *) ctx, .events = POLLIN };
+        if (poll(&ready, 1, answer_ms) == 0) {
+            return MBEDTLS_ERR_SSL_TIMEOUT;
+        }
+    }
     ssize_t n = recv(*(int *) ctx, buf, len, 0);
     if (n < 0) {
         return errno == ECONNRESET ? -0x0050 : -0x004C;
@@ -134,7 +144,7 @@ int main(int argc, char **argv)
     const char *host = argv[1], *port = argv[2], *ca_file = argv[3];
     const char *name = host, *cert_file = NULL, *key_file = NULL, *text = "configgen ping\n";
     const char *key_password = NULL;
-    int mfl = 0, sha1_profile = 0;
+    int mfl = 0, sha1_profile = 0, answer_timeout = 0;
     size_t total = 0;
     /* MQTT 3.1.1 CONNECT, client id "cfggen", clean session: a broker answers with CONNACK */
     static const char mqtt_connect[] = { 0x10, 0x12, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02,
@@ -151,6 +161,8 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--sha1-profile") == 0) {
             /* what the header's banner tells the integrator to do for SHA-1-signed chains */
             sha1_profile = atoi(argv[i + 1]);
+        } else if (strcmp(argv[i], "--answer-timeout") == 0) {
+            answer_timeout = atoi(argv[i + 1]);
         } else if (strcmp(argv[i], "--mfl") == 0) {
             mfl = atoi(argv[i + 1]);
         } else if (strcmp(argv[i], "--send") == 0) {
@@ -286,6 +298,9 @@ int main(int argc, char **argv)
             return fail("mbedtls_ssl_handshake", ret);
         }
     }
+    printf("handshake: %s\n", mbedtls_ssl_get_ciphersuite(&ssl));
+    fflush(stdout);
+    answer_ms = answer_timeout * 1000;
     size_t sent = 0;
     while (sent < total) {
         ret = mbedtls_ssl_write(&ssl, (const unsigned char *) text + sent, total - sent);

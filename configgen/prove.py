@@ -1,0 +1,157 @@
+"""Prove a generated header before it is written: build it against real mbedTLS and complete a
+handshake and one round trip with every live server.
+
+mbedTLS is the judge: the header is compiled into the tree of `--mbedtls-src` (or the cached
+sources of its line), configgen's test client is linked with it, and it talks to each server
+the profile names, doing in code what the banner tells the integrator to do (the server's
+name, max_fragment_length, a SHA-1 verification profile). What it sends for the round trip
+follows the server's protocol where the profile shows it (MQTT by ALPN or port 8883, an HTTP
+HEAD by ALPN or port 443/8443), else one short line; a server that closes the connection on
+(or stays silent after) a message it does not understand has still completed the handshake,
+and the banner says the round trip was not tried.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Callable, Sequence
+
+from configgen import headerfile, sources, verify
+from configgen.certfacts import CertFacts
+from configgen.errors import ConfiggenError, ProbeError, SourceTreeError
+from configgen.profile import Profile, Server
+
+# What mbedtls_ssl_read returns when the server ends the connection or stays silent after
+# the test message: EOF, close_notify, a reset, the client's answer timeout (it did not like
+# or did not understand the message: the handshake itself completed).
+_UNANSWERED = (-0x7280, -0x7880, -0x0050, -0x6800)
+_ANSWER_TIMEOUT = ("--answer-timeout", "5")  # seconds
+_MQTT_PORTS = (8883,)
+_HTTP_PORTS = (443, 8443)
+
+
+class Mode(str, Enum):
+    AUTO = "auto"  # verify when a compiler and the sources are at hand; else say so and go on
+    REQUIRED = "required"  # --verify: not verifying is a failure
+    OFF = "off"  # --no-verify
+
+
+class VerificationFailed(ConfiggenError):
+    """The header does not work with a server (or, with --verify, could not be tried)."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Proof:
+    server: str
+    suite: str  # what the handshake negotiated
+    round_trip: bool  # False: the server did not answer the test message (protocol not known)
+
+
+@dataclass(frozen=True)
+class Proven:
+    """What the banner says of the header's verification."""
+
+    version: str | None  # of the tree it was built against; None: not verified
+    proofs: tuple[Proof, ...] = ()
+    skipped: str = ""  # why it was not verified
+
+    def banner(self) -> tuple[str, ...]:
+        if self.version is None:
+            return (f"not verified: {self.skipped}",)
+        return tuple(
+            f"{p.server}: mbedTLS {self.version}, handshake {p.suite}"
+            + (" and one round trip" if p.round_trip
+               else " (the server did not answer the test message: round trip not tried)")
+            for p in self.proofs)
+
+
+def payload(server: Server) -> tuple[str, ...]:
+    """The test client's arguments for the round trip with this server."""
+    alpn = " ".join(server.alpn).lower()
+    if "mqtt" in alpn or server.port in _MQTT_PORTS:
+        return ("--mqtt", "1")
+    if "http" in alpn or alpn.startswith("h2") or server.port in _HTTP_PORTS:
+        name = server.sni or server.host
+        return ("--send", f"HEAD / HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n")
+    return ()
+
+
+def _anchors_file(anchors: Sequence[CertFacts], work: Path) -> Path:
+    """The trust anchors as one PEM file, as the test client loads them."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    path = work / "anchors.pem"
+    path.write_bytes(b"".join(x509.load_der_x509_certificate(a.der).public_bytes(Encoding.PEM)
+                              for a in anchors))
+    return path
+
+
+def _tree(line: str, dirs: list[str] | None) -> sources.SourceTree:
+    user = [t for t in sources.user_trees(dirs) if t.line == line]
+    return user[0] if user else sources.find_tree(line, fetch=False)
+
+
+def prove(text: str, profile: Profile, anchors: Sequence[CertFacts], mode: Mode,
+          dirs: list[str] | None = None, progress: Callable[[str], None] = lambda _: None) -> Proven:
+    """Build `text` and handshake with every server of the profile; VerificationFailed when a
+    handshake fails (or, with Mode.REQUIRED, when it cannot be tried)."""
+    try:
+        tree = _tree(profile.mbedtls, dirs)
+        missing = [tool for tool in verify.HOST_TOOLS if shutil.which(tool) is None]
+        if missing:
+            raise SourceTreeError(f"{', '.join(missing)} not found (apt-get install gcc binutils)")
+    except SourceTreeError as error:
+        if mode is Mode.REQUIRED:
+            raise VerificationFailed(f"cannot verify the header: {error.message}", hint=error.hint) from None
+        return Proven(None, skipped=f"{error.message}{f' ({error.hint})' if error.hint else ''}")
+    header = headerfile.parse(text, profile.relative(profile.path))
+    proofs = []
+    with tempfile.TemporaryDirectory(prefix="configgen-prove-") as work:
+        setup = verify.Client(_anchors_file(anchors, Path(work)), profile.client_cert, profile.client_key)
+        for server in profile.servers:
+            target = verify.Target(server.host, server.port, server.sni or server.host)
+            try:
+                result = verify.verify(header, tree, "the profile", [target],
+                                       verify.Client(setup.ca, setup.cert, setup.key,
+                                                     payload(server) + _ANSWER_TIMEOUT),
+                                       progress, client_auth=profile.client_cert is not None, measure=False)
+            except ProbeError as error:
+                if mode is Mode.REQUIRED:
+                    raise VerificationFailed(f"cannot verify the header: {error}") from None
+                return Proven(None, skipped=f"{error.where} could not be reached ({error.message})")
+            failed = next((s for s in result.steps if not s.ok), None)
+            if failed is not None:
+                raise VerificationFailed(
+                    f"the generated header does not build with mbedTLS {tree.version}: {failed.detail}"
+                    + (f": {failed.errors[0]}" if failed.errors else ""),
+                    hint="this is a bug in configgen: please report it with the profile")
+            shaken = result.handshakes[0]
+            proofs.append(_proof(shaken, tree.version))
+    return Proven(tree.version, tuple(proofs))
+
+
+def _proof(shaken: verify.Handshake, version: str) -> Proof:
+    if shaken.ok:
+        return Proof(shaken.server, shaken.result.removeprefix("ok: "), True)
+    code = shaken.code.code if shaken.code is not None else None
+    if shaken.result.endswith("in mbedtls_ssl_read") and code in _UNANSWERED and shaken.suite:
+        return Proof(shaken.server, shaken.suite, False)
+    reading = shaken.code.readings[0] if shaken.code is not None and shaken.code.readings else None
+    why = f" ({reading.strerror})" if reading is not None else ""
+    if shaken.flags is not None:
+        why += f"; verify flags 0x{shaken.flags.value:08X}: {shaken.flags.info.strip()}"
+    causes = (reading.causes if reading is not None else ()) + tuple(
+        c for f in (shaken.flags.flags if shaken.flags is not None else ()) for c in f.causes)
+    fix = f"{causes[0].fix}; " if causes else ""
+    raise VerificationFailed(
+        f"the generated header fails with mbedTLS {version}: {shaken.result}{why}",
+        where=shaken.server,
+        hint=f"{fix}nothing was written (--no-verify writes it unverified)",
+    )
