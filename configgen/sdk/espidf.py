@@ -135,10 +135,13 @@ def _vocabulary(options: OptionSet, kb: KnowledgeBase, release: Release) -> set[
     return set(values) | {name for name in outcome.macros.table if name.startswith("PSA_WANT_")}
 
 
-def esp_config(release: Release, config: Mapping[str, str]) -> dict[str, str | None]:
+def esp_config(release: Release, config: Mapping[str, str],
+               chip: Mapping[str, str] | None = None) -> dict[str, str | None]:
     """The mbedTLS macros esp_config.h defines for these sdkconfig values (symbol -> "y", "n"
-    or a number; absent is n): its rows run in order, as the compiler would."""
-    initial: dict[str, tuple[tuple[str, ...] | None, str]] = {}
+    or a number; absent is n) on a chip (its SOC_* macros; unknown: none): its rows run in
+    order, as the compiler would."""
+    initial: dict[str, tuple[tuple[str, ...] | None, str]] = {
+        name: (None, value) for name, value in (chip or {}).items()}
     for symbol, value in config.items():
         if value != "n":
             initial[f"CONFIG_{symbol}"] = (None, "1" if value == "y" else value)
@@ -152,7 +155,7 @@ def esp_config(release: Release, config: Mapping[str, str]) -> dict[str, str | N
             macros.table.pop(row["macro"], None)
     found: dict[str, str | None] = {}
     for name, (_, body) in macros.table.items():
-        if name.startswith("CONFIG_"):
+        if name.startswith("CONFIG_") or name in (chip or {}):
             continue
         if body.startswith("CONFIG_"):
             body = config.get(body[len("CONFIG_"):], body)
@@ -220,19 +223,25 @@ def _board(release: Release, options: OptionSet, profile: Profile) -> list[Line]
 
 
 def _close(release: Release, lines: dict[str, Line]) -> None:
-    """Turn on what Kconfig's `depends on` asks of every symbol that is on."""
+    """Turn on what Kconfig's `depends on` asks of every symbol that is on, and what it
+    `select`s (Kconfig would anyway: the fragment says so, with why)."""
     changed = True
     while changed:
         changed = False
         for line in list(lines.values()):
             if line.value == "n":
                 continue
-            for need in release.symbols.get(line.symbol, {}).get("needs", ()):
+            facts_of = release.symbols.get(line.symbol, {})
+            pulled = [(n, "depends on") for n in facts_of.get("needs", ())]
+            pulled += [(n, "selects") for n in facts_of.get("selects", ())]
+            for need, how in pulled:
                 facts = release.symbols[need]
                 current = lines.get(need)
-                if facts["type"] != "bool" or not facts["prompt"] or facts.get("choice") or (current and current.value == "y"):
+                if facts["type"] != "bool" or facts.get("choice") or (current and current.value == "y"):
                     continue
-                reason = f"Kconfig: CONFIG_{line.symbol} depends on CONFIG_{need}"
+                if not facts["prompt"] and current is None:
+                    continue
+                reason = f"Kconfig: CONFIG_{line.symbol} {how} CONFIG_{need}"
                 section = current.section if current else FEATURES
                 lines[need] = Line(need, "y", (reason,), section, current.sets if current else ())
                 changed = True

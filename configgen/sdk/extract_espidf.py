@@ -6,8 +6,8 @@ reads `components/mbedtls/Kconfig` (with kconfiglib, a test dependency: only thi
 the tests need it) and the table extracted from the release's `esp_config.h` (which mbedTLS
 macro each CONFIG_ symbol defines or undefines, under which conditions), and writes
 configgen/sdk/esp-idf-RELEASE.json: every symbol's type, whether it has a prompt (only then
-does sdkconfig.defaults set it), its range and choice, and what its `depends on` asks of
-other symbols of the component — plus the esp_config.h rows as they are. The renderer
+does sdkconfig.defaults set it), its range and choice, what its `depends on` asks of other
+symbols of the component and what it `select`s (unconditionally) — plus the esp_config.h rows as they are. The renderer
 (configgen/sdk/espidf.py) reads that file and never the Kconfig. Output is deterministic.
 """
 
@@ -65,6 +65,9 @@ def extract(kconfig: Path, config_map: Path, release: str) -> dict[str, Any]:
             entry["needs"] = needs
         if excludes:
             entry["excludes"] = excludes
+        selects = sorted(target.name for target, cond in sym.selects if cond is config.y)
+        if selects:
+            entry["selects"] = selects
         symbols[sym.name] = entry
     table = json.loads(config_map.read_text())
     return {
