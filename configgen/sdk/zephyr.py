@@ -45,7 +45,8 @@ def heap(options: OptionSet, profile: Profile, peak: int | None) -> Heap:
     ("minimal": rounded up to 1 KiB; "balanced": a quarter more)."""
     margin = profile.policy.margin
     if peak is not None:
-        base, what = peak, f"measured peak heap {peak:,} bytes (a handshake and one round trip)"
+        base, what = peak, (f"measured peak heap {peak:,} bytes (a handshake and one round trip, on the "
+                            "host: 64-bit pointers, so a 32-bit device needs a little less)")
     else:
         values = options.values()
         buffers = [int(values.get(n) or 16384) for n in ("MBEDTLS_SSL_IN_CONTENT_LEN", "MBEDTLS_SSL_OUT_CONTENT_LEN")]
