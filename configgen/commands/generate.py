@@ -7,12 +7,16 @@ import os
 import sys
 from pathlib import Path
 
+from configgen import headerfile
+from configgen import kb as knowledge
 from configgen import profile as profiles
-from configgen.advise import debughelp
+from configgen.advise import causes, debughelp
+from configgen.advise.diff import diff
 from configgen.errors import ConfiggenError
 from configgen.generate import generate
 from configgen.kb.model import LINES
 from configgen.output import write_if_changed
+from configgen.report import text as report
 from configgen.sdk.outputs import generate_format
 
 ENV_COMMAND = "CONFIGGEN_COMMAND"
@@ -48,6 +52,23 @@ def _stale(path: Path, text: str) -> bool:
     return (path.read_text() if path.is_file() else None) != text
 
 
+def _in_words(path: Path, text: str, line: str) -> list[str]:
+    """What regenerating `path` would change, in words (a header through configgen diff's
+    reading, an sdkconfig or prj.conf fragment as the CONFIG_ lines that change)."""
+    if not path.is_file():
+        return [f"{path} does not exist yet"]
+    if path.suffix == ".h":
+        old = headerfile.parse(path.read_text(), str(path))
+        new = headerfile.parse(text, f"{path} (regenerated)")
+        return report.header_diff(diff(old, new, knowledge.load(line), causes.security()))
+    def settings(body: str) -> set[str]:
+        return {row for row in body.splitlines() if row.startswith("CONFIG_")}
+    was, now = settings(path.read_text()), settings(text)
+    changed = [f"  - {row}" for row in sorted(was - now)] + [f"  + {row}" for row in sorted(now - was)]
+    return [f"{path}: {len(changed)} CONFIG_ lines change", *changed] if changed else [
+        f"{path}: only comments change (the reasons or the banner)"]
+
+
 def run(args: argparse.Namespace) -> int:
     profile = profiles.load(args.profile, args.mbedtls)
     fmt = args.format or profile.format
@@ -72,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         if _stale(Path(args.output), text):
             print(f"{args.output} is stale: run '{result.command}'", file=sys.stderr)
+            print("\n".join(_in_words(Path(args.output), text, profile.mbedtls)), file=sys.stderr)
             return 1
         print(f"{args.output} is up to date")
         return 0
@@ -97,10 +119,12 @@ def _run_format(args: argparse.Namespace, profile: profiles.Profile, fmt: str) -
         if args.output == "-":
             print("configgen: --check needs -o DIR", file=sys.stderr)
             return 2
-        stale = [name for name, text in out.files if _stale(directory / name, text)]
+        stale = [(name, text) for name, text in out.files if _stale(directory / name, text)]
         if stale:
-            print(f"{', '.join(str(directory / n) for n in stale)} stale: run '{out.generated.command}'",
+            print(f"{', '.join(str(directory / n) for n, _ in stale)} stale: run '{out.generated.command}'",
                   file=sys.stderr)
+            for name, text in stale:
+                print("\n".join(_in_words(directory / name, text, profile.mbedtls)), file=sys.stderr)
             return 1
         print(f"{args.output} is up to date")
         return 0
