@@ -137,5 +137,5 @@ def _run_format(args: argparse.Namespace, profile: profiles.Profile, fmt: str) -
             changed = write_if_changed(directory / name, text)
             print(f"{'Wrote' if changed else 'No change to'} {str(directory / name)!r}", file=sys.stderr)
     if out.hint:
-        print(f"Add to the project's CMakeLists.txt (before project()):\n    {out.hint}")
+        print(f"Add to the project's top-level CMakeLists.txt (before project()):\n    {out.hint}")
     return 0

@@ -203,10 +203,11 @@ def _board(release: Release, options: OptionSet, profile: Profile) -> list[Line]
     if options.get("MBEDTLS_SSL_CLI_C") and not options.get("MBEDTLS_SSL_SRV_C"):
         found.append(Line(rules["choice"]["client_only"], "y",
                           ("the device is a TLS client (MBEDTLS_SSL_CLI_C, no MBEDTLS_SSL_SRV_C)",), BOARD))
+    accelerated = ", ".join(f'"{a}"' for a in board.accelerated)
     for what, symbol in sorted(rules["board"]["accelerated"].items()):
         on = what in board.accelerated
         found.append(Line(symbol, "y" if on else "n",
-                          (f"board {board.name}: accelerated = {list(board.accelerated)} ({board.source})",), BOARD))
+                          (f"board {board.name}: accelerated = [{accelerated}] ({board.source})",), BOARD))
     if profile.ca:
         anchors = ", ".join(profile.relative(p) for p in profile.ca)
         found.append(Line(rules["board"]["bundle"], "n",
@@ -277,19 +278,23 @@ def plan(options: OptionSet, profile: Profile, kb: KnowledgeBase, release_name: 
     return Plan(release, tuple(ordered), tuple(user), redefined, tuple(unexpressed))
 
 
-def cmake_line(header: str = USER_HEADER) -> str:
-    """The line of the project's CMakeLists.txt that makes esp_config.h include the header."""
-    return ('idf_build_set_property(COMPILE_OPTIONS '
-            f'"-DMBEDTLS_USER_CONFIG_FILE=\\"${{CMAKE_SOURCE_DIR}}/{header}\\"" APPEND)')
+def cmake_lines(folder: str = "") -> tuple[str, str]:
+    """The lines of the project's top-level CMakeLists.txt (before project()) that read the
+    fragment and make esp_config.h include the user header; `folder` is where they are,
+    relative to the project (as -o named it)."""
+    at = f"{folder.rstrip('/')}/" if folder else ""
+    return (f'set(SDKCONFIG_DEFAULTS "sdkconfig.defaults;{at}{FRAGMENT}")',
+            'idf_build_set_property(COMPILE_OPTIONS '
+            f'"-DMBEDTLS_USER_CONFIG_FILE=\\"${{CMAKE_SOURCE_DIR}}/{at}{USER_HEADER}\\"" APPEND)')
 
 
-def render(plan: Plan, options: OptionSet, context: HeaderContext) -> dict[str, str]:
-    """The fragment and the user header, by file name."""
+def render(plan: Plan, options: OptionSet, context: HeaderContext, folder: str = "") -> dict[str, str]:
+    """The fragment and the user header, by file name (`folder`: see cmake_lines)."""
     env = environment()
     sections = [(title, [line for line in plan.lines if line.section == title])
                 for title in (RECORDS, FEATURES, BOARD)]
     common = dict(plan=plan, options=options, board=context.board, command=context.command,
-                  inputs=context.inputs, configgen_version=__version__, cmake=cmake_line(),
+                  inputs=context.inputs, configgen_version=__version__, cmake=cmake_lines(folder),
                   user_header=USER_HEADER, fragment=FRAGMENT)
     return {
         FRAGMENT: env.get_template("sdkconfig.defaults.j2").render(

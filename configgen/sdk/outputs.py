@@ -38,6 +38,14 @@ def command(profile: Profile, fmt: str, directory: str | None, line_option: str 
     return shlex.join(words)
 
 
+def _folder(directory: str | None) -> str:
+    """The output directory as the project's CMakeLists.txt names it: relative, inside."""
+    if not directory or directory == "-":
+        return ""
+    path = Path(directory)
+    return "" if path.is_absolute() or ".." in path.parts or path == Path(".") else path.as_posix()
+
+
 def generate_format(profile: Profile, fmt: str, directory: str | None = None,
                     line_option: str | None = None, command_text: str | None = None,
                     offline: bool = False, debug: bool = False,
@@ -49,8 +57,9 @@ def generate_format(profile: Profile, fmt: str, directory: str | None = None,
     if fmt == "esp-idf":
         assert profile.esp_idf is not None  # profile.load insists on a release for this format
         plan = espidf.plan(result.options, profile, knowledge.load(profile.mbedtls), profile.esp_idf)
-        files = espidf.render(plan, result.options, context)
-        return Output(tuple(files.items()), espidf.cmake_line(), result)
+        folder = _folder(directory)
+        files = espidf.render(plan, result.options, context, folder)
+        return Output(tuple(files.items()), "\n    ".join(espidf.cmake_lines(folder)), result)
     if fmt == "zephyr":
         conf = zephyr.render(result.options, profile, context, HEADER, heap_peak)
         return Output(((HEADER, result.text), (zephyr.FRAGMENT, conf)), None, result)
