@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -151,7 +154,7 @@ def test_every_symbol_exists_has_its_type_and_range_and_holds(case, release, tmp
     profile = dataclasses.replace(profiles.load(golden_as_esp32(case, tmp_path)), esp_idf=release)
     out = dict(generate_format(profile, "esp-idf", str(tmp_path / "out"), offline=True).files)
     check_symbols(out[espidf.FRAGMENT], release, tmp_path)
-    assert f"CONFIG_MBEDTLS_TLS_CLIENT_ONLY=y" in out[espidf.FRAGMENT]
+    assert "CONFIG_MBEDTLS_TLS_CLIENT_ONLY=y" in out[espidf.FRAGMENT]
 
 
 def test_esp32_board_names_its_release_and_a_profile_may_choose_another(tmp_path):
@@ -178,14 +181,11 @@ def test_user_header_holds_only_what_no_symbol_expresses(tmp_path):
     assert out.hint and "MBEDTLS_USER_CONFIG_FILE" in out.hint
 
 
-E2E = [s for s in SCENARIOS]
-
-
 @needs_facts
 @pytest.mark.mbedtls
-@pytest.mark.parametrize("scenario", E2E, ids=[s.name for s in E2E])
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_fragment_builds_what_the_device_needs_and_handshakes(scenario, tmp_path, capsys):
-    f"""Proof 2 on the esp32 board ({CHIP} assumed for SOC_* conditions)."""
+    """Proof 2 on the esp32 board (CHIP assumed for SOC_* conditions)."""
     esp32 = dataclasses.replace(scenario, board="esp32")
     tree = sources.find_tree("3.6")
     with started(esp32, "3.6", tmp_path / "work") as run:
@@ -203,3 +203,39 @@ def test_fragment_builds_what_the_device_needs_and_handshakes(scenario, tmp_path
     with capsys.disabled():
         print(f"\n{scenario.name:28} esp-idf v5.5.5 on {CHIP}: {len(options)} macros, {outcome.text}")
     assert outcome.ok, outcome.text
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "configgen", "generate", *args], cwd=cwd,
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+@pytest.mark.parametrize(("change", "args", "says"), [
+    (lambda t: t.replace('board = "esp32"', 'board = "linux-host"'), ["--format", "esp-idf", "-o", "out"],
+     "board 'linux-host' names no ESP-IDF release"),
+    (lambda t: 'format = "xml"\n' + t, ["-o", "out"], "'xml' is not one of 'header', 'esp-idf', 'zephyr'"),
+    (lambda t: 'format = "esp-idf"\n' + t.replace('board = "esp32"', 'board = "pico-w"'), ["-o", "out"],
+     "board 'pico-w' names no ESP-IDF release"),
+    (lambda t: t, ["--format", "esp-idf", "-o", "tls.toml"], "writes several files: -o names a directory"),
+])
+def test_bad_input_is_one_line_exit_2_and_nothing_written(change, args, says, tmp_path):
+    path = golden_as_esp32("p256-ccm8-client-auth", tmp_path)
+    path.write_text(change(path.read_text()))
+    before = sorted(p.name for p in tmp_path.iterdir())
+    run = _cli("--profile", "tls.toml", "--offline", *args, cwd=tmp_path)
+    assert run.returncode == 2, run.stderr
+    assert says in run.stderr and "Traceback" not in run.stderr
+    assert run.stderr.startswith("configgen: ") and run.stderr.count("\n") <= 2, run.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_check_names_the_stale_file_and_the_lines_that_change(tmp_path):
+    path = golden_as_esp32("p256-ccm8-client-auth", tmp_path)
+    assert _cli("--profile", "tls.toml", "--offline", "--format", "esp-idf", "-o", "main", cwd=tmp_path).returncode == 0
+    fresh = _cli("--profile", "tls.toml", "--offline", "--format", "esp-idf", "-o", "main", "--check", cwd=tmp_path)
+    assert fresh.returncode == 0, fresh.stderr
+    path.write_text(path.read_text().replace('[policy]', '[policy]\nmargin = "balanced"'))
+    stale = _cli("--profile", "tls.toml", "--offline", "--format", "esp-idf", "-o", "main", "--check", cwd=tmp_path)
+    assert stale.returncode == 1, stale.stderr
+    assert "main/sdkconfig.defaults.mbedtls" in stale.stderr and "CONFIG_ lines change" in stale.stderr
+    assert "+ CONFIG_MBEDTLS_SSL_OUT_CONTENT_LEN=" in stale.stderr
