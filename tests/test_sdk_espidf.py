@@ -239,3 +239,17 @@ def test_check_names_the_stale_file_and_the_lines_that_change(tmp_path):
     assert stale.returncode == 1, stale.stderr
     assert "main/sdkconfig.defaults.mbedtls" in stale.stderr and "CONFIG_ lines change" in stale.stderr
     assert "+ CONFIG_MBEDTLS_SSL_OUT_CONTENT_LEN=" in stale.stderr
+
+
+@needs_facts
+def test_short_heap_turns_dynamic_buffers_on_and_kconfig_holds(tmp_path):
+    board = (ROOT / "profiles" / "esp32.toml").read_text().replace("heap_kib = 160", "heap_kib = 20")
+    (tmp_path / "small-esp32.toml").write_text(board)
+    path = golden_as_esp32("rsa2048-ecdhe-rsa-gcm", tmp_path)
+    path.write_text(path.read_text().replace('board = "esp32"', 'board = "small-esp32.toml"'))
+    fragment = dict(generate_format(profiles.load(path), "esp-idf", offline=True).files)[espidf.FRAGMENT]
+    assert "CONFIG_MBEDTLS_DYNAMIC_BUFFER=y" in fragment
+    check_symbols(fragment, "v5.5.5", tmp_path)
+    roomy = golden_as_esp32("rsa2048-ecdhe-rsa-gcm", tmp_path)
+    assert "CONFIG_MBEDTLS_DYNAMIC_BUFFER=n" in dict(
+        generate_format(profiles.load(roomy), "esp-idf", offline=True).files)[espidf.FRAGMENT]

@@ -17,19 +17,16 @@ from configgen.sdk import rules, zephyr
 from configgen.sdk.outputs import HEADER, generate_format
 from e2e_scenarios import SCENARIOS, started
 from handshake import build_client
+from test_sdk_espidf import golden_as_esp32
 
 kconfiglib = pytest.importorskip("kconfiglib")
 
-GOLDEN = Path(__file__).parent / "golden"
 _LINE = re.compile(r"^CONFIG_(\w+)=(.*)$")
 
 
 def golden_profile(case: str, work: Path, extra: str = "") -> Path:
-    source = GOLDEN / case / "profile.toml"
-    text = source.read_text().replace('"../../data/', f'"{GOLDEN.parent / "data"}/').replace(
-        'snapshot = "server.json"', f'snapshot = "{GOLDEN / case / "server.json"}"')
-    path = work / "tls.toml"
-    path.write_text(text + extra)
+    path = golden_as_esp32(case, work)
+    path.write_text(path.read_text() + extra)
     return path
 
 
