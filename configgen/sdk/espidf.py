@@ -69,6 +69,7 @@ class Line:
     reasons: tuple[str, ...]
     section: str
     sets: tuple[str, ...] = ()  # the mbedTLS macros this symbol defines (when not its own name)
+    derivation: str | None = None  # how a number follows from the facts
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,7 @@ def _records(release: Release, options: OptionSet) -> list[Line]:
         symbol = value[len("CONFIG_"):]
         low, high = release.symbols[symbol].get("range", (0, 1 << 31))
         size = min(max(int(setting.value, 0), low), high)
-        why = setting.reasons + ((setting.derivation,) if setting.derivation else ())
+        why = setting.reasons
         if size != int(setting.value, 0):
             why += (f"Kconfig range of CONFIG_{symbol} is {low}-{high}",)
         for term in row["when"]:
@@ -192,7 +193,7 @@ def _records(release: Release, options: OptionSet) -> list[Line]:
                 known = lines[name].reasons if name in lines else ()
                 why_on = (f"esp_config.h reads CONFIG_{symbol} only with{'' if on else 'out'} it",)
                 lines[name] = Line(name, "y" if on else "n", tuple(sorted({*known, *why_on})), RECORDS)
-        lines[symbol] = Line(symbol, str(size), tuple(why), RECORDS, (row["macro"],))
+        lines[symbol] = Line(symbol, str(size), tuple(why), RECORDS, (row["macro"],), setting.derivation)
     return list(lines.values())
 
 
