@@ -19,6 +19,7 @@ from typing import Any, Callable
 from configgen.errors import ProfileError
 from configgen.kb.model import LINES
 from configgen.resources import data_dir
+from configgen.sdk import esp_idf_releases
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,6 +27,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 TLS_VERSIONS = ("1.2", "1.3")
+FORMATS = ("header", "esp-idf", "zephyr")  # what `generate` writes (README: outputs)
 MARGINS = ("minimal", "balanced")
 RECORD_MAX = 16384  # the largest TLS record plaintext (RFC 8446 section 5.1), in bytes
 
@@ -45,6 +47,7 @@ class Board:
     accelerated: tuple[str, ...]
     platform_enable: tuple[tuple[str, str], ...]
     source: str  # "profiles/esp32.toml" or the user's path, for reasons in the header
+    esp_idf: str | None = None  # the ESP-IDF release the board's SDK is ("v5.5.5"), if ESP-IDF
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ class Profile:
     policy: Policy
     enable: tuple[Override, ...]
     disable: tuple[Override, ...]
+    format: str = "header"  # what `generate` writes: one of FORMATS
+    esp_idf: str | None = None  # the ESP-IDF release targeted (the board's unless the profile says)
 
     def relative(self, path: Path) -> str:
         """A path as the profile names it (relative to the profile), for reasons."""
@@ -215,11 +220,17 @@ def load_board(name_or_path: str, relative_to: Path | None = None) -> Board:
         accelerated=c.strings("accelerated", (), ("aes", "sha", "mpi", "ecc")),
         platform_enable=_reasons(path, "platform.enable", c.get("platform", dict, {}).get("enable", {})),
         source=shown,
+        esp_idf=c.get("esp_idf", str, None, _esp_idf_release),
     )
     c.done()
     if not board.mbedtls:
         raise ProfileError("must name at least one mbedTLS line", where=c.where("mbedtls"))
     return board
+
+
+def _esp_idf_release(value: str) -> str | None:
+    known = esp_idf_releases()
+    return None if value in known else f"{value!r} is not an ESP-IDF release configgen knows ({', '.join(known)})"
 
 
 def _reasons(path: Path, section: str, table: Any) -> tuple[tuple[str, str], ...]:
@@ -267,6 +278,11 @@ def load(path: Path, mbedtls: str | None = None) -> Profile:
     enable = _overrides(path, "overrides.enable", overrides.get("enable", dict, {}))
     disable = _overrides(path, "overrides.disable", overrides.get("disable", dict, {}))
     overrides.done()
+    output_format = top.choice("format", FORMATS, "header")
+    esp_idf = top.get("esp_idf", str, board.esp_idf, _esp_idf_release)
+    if output_format == "esp-idf" and esp_idf is None:
+        raise ProfileError(f"board {board.name!r} names no ESP-IDF release", where=top.where("format"),
+                           hint='set esp_idf = "v5.5.5" (or "v6.0.2") in the profile or the board profile')
     top.done()
     return Profile(
         path=path,
@@ -280,6 +296,8 @@ def load(path: Path, mbedtls: str | None = None) -> Profile:
         policy=policy,
         enable=enable,
         disable=disable,
+        format=output_format,
+        esp_idf=esp_idf,
     )
 
 

@@ -39,12 +39,13 @@ from configgen import profile as profiles
 from configgen.certfacts import CertFacts, FileFacts
 from configgen.commands.probe import parse_server
 from configgen.errors import ConfiggenError
-from configgen.generate import Generated, anchors, check_time, generate
+from configgen.generate import Generated, anchors, check_time, command_for, generate
 from configgen.output import write_if_changed
 from configgen.probe import ServerFacts, Target, Timeouts, probe, snapshot
 from configgen.probe.plan import target_for
 from configgen.probe.runner import Progress
 from configgen.prove import Mode, prove
+from configgen.sdk import outputs
 
 NO_TERMINAL = 'no terminal to ask on; use "configgen generate --profile FILE"'
 SOURCE_TREE = "source tree"  # the mbedtls answer that means "detect it from a tree"
@@ -197,6 +198,15 @@ def _line_choices(answers: Answers) -> tuple[tuple[str, str], ...]:
         (SOURCE_TREE, "detect it from an mbedTLS source tree"),)
 
 
+def _sdk_formats(answers: Answers) -> bool:
+    """The board's SDK has a format of its own (an ESP32: ESP-IDF's sdkconfig)."""
+    return profiles.load_board(answers["board"]).esp_idf is not None
+
+
+_FORMAT_CHOICES = (("header", "header: mbedtls_config.h, the whole mbedTLS configuration"),
+                   ("esp-idf", "esp-idf: sdkconfig.defaults fragment + user header for ESP-IDF's own"))
+
+
 def _client(answers: Answers) -> bool:
     return bool(answers.get("client"))
 
@@ -213,6 +223,9 @@ PLATFORM_QUESTIONS = (
     Question("mbedtls.source", Kind.PATH, "mbedTLS source tree",
              "the directory holding include/ and library/", check_source_tree,
              when=lambda a: a.get("mbedtls") == SOURCE_TREE),
+    Question("format", Kind.SELECT, "Output format",
+             "what 'configgen generate' writes from this profile (the wizard writes the header)",
+             when=_sdk_formats, choices=lambda _a: _FORMAT_CHOICES),
 )
 
 FILE_QUESTIONS = (
@@ -336,7 +349,7 @@ def board_defaults(answers: Answers) -> dict[str, Any]:
     """What the board imposes, and the defaults of a profile nobody has written yet."""
     board = answers.get("board") or profiles.board_names()[0]
     return {"board": board, "mbedtls": profiles.load_board(board).mbedtls[0],
-            "trust.format": "pem", "client": False}
+            "trust.format": "pem", "client": False, "format": "header"}
 
 
 # --- the existing profile as answers -------------------------------------------------------
@@ -353,6 +366,8 @@ def existing_answers(path: Path) -> dict[str, Any]:
     found: dict[str, Any] = {"board": _shown(base, board) if _is_board_path(board) else board}
     if "mbedtls" in data:
         found["mbedtls"] = data["mbedtls"]
+    if "format" in data:
+        found["format"] = data["format"]
     entries = data.get("server", [])
     for index, entry in enumerate(entries):
         prefix = f"server.{index}"
@@ -538,6 +553,10 @@ def profile_text(answers: Answers, existing: str | None, base: Path,
     board = answers["board"]
     doc["board"] = _stored(base, board) if _is_board_path(board) else board
     doc["mbedtls"] = answers["mbedtls"]
+    if _sdk_formats(answers) and answers.get("format", "header") != "header":
+        doc["format"] = answers["format"]
+    elif "format" in doc:
+        del doc["format"]
     old = doc.get("server")
     servers = old if isinstance(old, AoT) else tomlkit.aot()
     while len(servers) > len(targets):
@@ -690,7 +709,10 @@ class Wizard:
             rows = findings(loaded, [state.facts[i] for i in sorted(state.facts)],
                             password.encode() if password else None)
             print("\nFindings\n" + "\n".join(findings_table(rows)))
-            result = generate(loaded, str(self.header_path), offline=True)
+            command = None
+            if loaded.format != "header":  # the profile names an SDK format; the wizard shows the header
+                command = f"{command_for(loaded, str(self.header_path), None, True)} --format header"
+            result = generate(loaded, str(self.header_path), offline=True, command=command)
             print("\nWhat the header enables, and why\n" + "\n".join(enabled_lines(result)) + "\n")
             tree = state.answered.get("mbedtls.source")
             proven = prove(result.text, loaded, anchors(loaded), Mode.AUTO, [tree] if tree else None,
@@ -705,6 +727,9 @@ class Wizard:
                 raise Declined
             _remember(before, self.header_path)
             write_if_changed(self.header_path, result.text)
+        if loaded.format != "header":
+            print(f"The profile asks for format {loaded.format!r}: "
+                  f"{outputs.command(loaded, loaded.format, 'DIR', None, True, False)} writes its files.")
         return result
 
     def _stage(self, state: State, before: list[tuple[Path, str | None]]) -> profiles.Profile:

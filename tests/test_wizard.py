@@ -23,6 +23,7 @@ from configgen.generate import generate
 from configgen.probe import ServerFacts, Target, snapshot
 from configgen.wizard import (
     FILE_QUESTIONS,
+    PLATFORM_QUESTIONS,
     SOURCE_TREE,
     Declined,
     State,
@@ -41,11 +42,11 @@ CASE = ROOT / "golden" / "p256-ccm8-client-auth"
 CERTS = ROOT / "data" / "certs"
 ENTER, DOWN, CTRL_C = "\r", "\x1b[B", "\x03"
 
-# address, SNI, ALPN, largest message, another server?, board, line, CA, client cert?, cert,
-# key, write?
-FIRST_RUN = ["127.0.0.1:25003\r", "localhost\r", ENTER, ENTER, "n", ENTER, ENTER, "ca.pem\r", "y",
-             "device.pem\r", "device.key\r", "y"]
-RERUN = [ENTER, ENTER, ENTER, ENTER, "n", ENTER, ENTER, ENTER, "y", ENTER, ENTER, "y"]
+# address, SNI, ALPN, largest message, another server?, board, line, output format (the board
+# is an ESP32), CA, client cert?, cert, key, write?
+FIRST_RUN = ["127.0.0.1:25003\r", "localhost\r", ENTER, ENTER, "n", ENTER, ENTER, ENTER, "ca.pem\r",
+             "y", "device.pem\r", "device.key\r", "y"]
+RERUN = [ENTER, ENTER, ENTER, ENTER, "n", ENTER, ENTER, ENTER, ENTER, "y", ENTER, ENTER, "y"]
 
 
 def replay(target: Target, progress) -> ServerFacts:
@@ -220,7 +221,7 @@ def test_rerun_keeps_a_board_named_by_path(work, keys):
 
 
 def test_missing_client_certificate_is_the_first_finding(work, keys, capsys):
-    no_client = FIRST_RUN[:8] + ["n"]
+    no_client = FIRST_RUN[:9] + ["n"]
     with pytest.raises(ConfiggenError, match="asks for a client certificate"):
         run_wizard(keys, no_client, work)
     table = capsys.readouterr().out.split("Findings\n")[1].splitlines()
@@ -265,3 +266,19 @@ def test_validators_are_the_tools_own_checks(work):
 def test_client_file_questions_only_when_the_device_presents_one():
     asked = [q.name for q in FILE_QUESTIONS if q.when({"client": False})]
     assert asked == ["trust.ca", "client"]
+
+
+def test_esp32_board_asks_the_output_format_and_the_profile_keeps_it(work, keys, capsys):
+    esp_idf = FIRST_RUN[:7] + [DOWN + ENTER] + FIRST_RUN[8:]
+    result = run_wizard(keys, esp_idf, work)
+    loaded = profiles.load(work / "tls.toml")
+    assert (loaded.format, loaded.esp_idf) == ("esp-idf", "v5.5.5")
+    assert (work / "mbedtls_config.h").read_text() == result.text  # the wizard shows the header
+    assert "--format header" in result.command
+    assert "--format esp-idf -o DIR writes its files" in capsys.readouterr().out
+    assert existing_answers(work / "tls.toml")["format"] == "esp-idf"
+    before = listing(work)
+    run_wizard(keys, RERUN, work)  # pre-filled: Enter keeps esp-idf
+    assert listing(work) == before
+    formats = next(q for q in PLATFORM_QUESTIONS if q.name == "format")
+    assert formats.when({"board": "esp32"}) and not formats.when({"board": "linux-host"})

@@ -99,6 +99,7 @@ def first_run(port: int) -> list[tuple[str, str, bool]]:
         ("Another server?", "n", False),
         ("Board", "", True),
         ("mbedTLS line", "", True),
+        ("Output format", "", True),  # the board is an ESP32
         ("Trust anchors", "certs/ca.pem", True),
         ("client certificate?", "", True),  # the server asked for one: yes by default
         ("Client certificate file", "certs/client.pem", True),

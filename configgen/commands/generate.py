@@ -1,4 +1,4 @@
-"""configgen generate: a project profile in, the mbedTLS config header out."""
+"""configgen generate: a project profile in, the mbedTLS config header (or an SDK's files) out."""
 
 from __future__ import annotations
 
@@ -7,19 +7,33 @@ import os
 import sys
 from pathlib import Path
 
+from configgen import headerfile
+from configgen import kb as knowledge
 from configgen import profile as profiles
-from configgen.advise import debughelp
+from configgen.advise import causes, debughelp
+from configgen.advise.diff import diff
+from configgen.errors import ConfiggenError
 from configgen.generate import generate
 from configgen.kb.model import LINES
 from configgen.output import write_if_changed
 from configgen.prove import Mode
+from configgen.report import text as report
+from configgen.sdk.outputs import generate_format
 
 ENV_COMMAND = "CONFIGGEN_COMMAND"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", required=True, type=Path, help="the project profile (TOML)")
-    parser.add_argument("-o", "--output", default="-", help="the header to write (- for stdout)")
+    parser.add_argument("-o", "--output", default="-",
+                        help="the header to write (- for stdout); with --format esp-idf or zephyr, "
+                             "the directory to write the files into")
+    parser.add_argument("--format", choices=profiles.FORMATS,
+                        help="header (default), esp-idf (sdkconfig.defaults fragment + user header) "
+                             "or zephyr (header + prj.conf fragment); default: the profile's format")
+    parser.add_argument("--heap-peak", type=int, metavar="BYTES",
+                        help="zephyr: the peak heap 'configgen verify --server' measured, to size "
+                             "CONFIG_MBEDTLS_HEAP_SIZE (estimated from the buffers without it)")
     parser.add_argument("--mbedtls", choices=LINES, help="the mbedTLS line (default: the profile's)")
     parser.add_argument(
         "--offline", action="store_true",
@@ -55,8 +69,37 @@ def _progress():
     return lambda what: print(f"configgen: {what}...", file=sys.stderr)
 
 
+def _stale(path: Path, text: str) -> bool:
+    return (path.read_text() if path.is_file() else None) != text
+
+
+def _in_words(path: Path, text: str, line: str) -> list[str]:
+    """What regenerating `path` would change, in words (a header through configgen diff's
+    reading, an sdkconfig or prj.conf fragment as the CONFIG_ lines that change)."""
+    if not path.is_file():
+        return [f"{path} does not exist yet"]
+    if path.suffix == ".h":
+        old = headerfile.parse(path.read_text(), str(path))
+        new = headerfile.parse(text, f"{path} (regenerated)")
+        return report.header_diff(diff(old, new, knowledge.load(line), causes.security()))
+    def settings(body: str) -> set[str]:
+        return {row for row in body.splitlines() if row.startswith("CONFIG_")}
+    was, now = settings(path.read_text()), settings(text)
+    changed = [f"  - {row}" for row in sorted(was - now)] + [f"  + {row}" for row in sorted(now - was)]
+    return [f"{path}: {len(changed)} CONFIG_ lines change", *changed] if changed else [
+        f"{path}: only comments change (the reasons or the banner)"]
+
+
 def run(args: argparse.Namespace) -> int:
     profile = profiles.load(args.profile, args.mbedtls)
+    fmt = args.format or profile.format
+    if fmt == "esp-idf" and profile.esp_idf is None:
+        raise ConfiggenError(f"board {profile.board.name!r} names no ESP-IDF release",
+                             hint='set esp_idf = "v5.5.5" (or "v6.0.2") in the project profile')
+    if args.heap_peak is not None and (fmt != "zephyr" or args.heap_peak <= 0):
+        raise ConfiggenError("--heap-peak takes a positive number of bytes, with --format zephyr")
+    if fmt != "header":
+        return _run_format(args, profile, fmt)
     result = generate(profile, args.output, args.mbedtls, os.environ.get(ENV_COMMAND), args.offline,
                       args.debug, args.verify, args.mbedtls_src, _progress())
     text = result.text
@@ -71,10 +114,9 @@ def run(args: argparse.Namespace) -> int:
         if args.output == "-":
             print("configgen: --check needs -o HEADER", file=sys.stderr)
             return 2
-        path = Path(args.output)
-        current = path.read_text() if path.is_file() else None
-        if current != text:
+        if _stale(Path(args.output), text):
             print(f"{args.output} is stale: run '{result.command}'", file=sys.stderr)
+            print("\n".join(_in_words(Path(args.output), text, profile.mbedtls)), file=sys.stderr)
             return 1
         print(f"{args.output} is up to date")
         return 0
@@ -85,3 +127,38 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'Wrote' if changed else 'No change to header in'} {args.output!r}", file=sys.stderr)
     return 0
 
+
+def _run_format(args: argparse.Namespace, profile: profiles.Profile, fmt: str) -> int:
+    """An SDK format: several files, into the directory -o names (stdout: one after another)."""
+    directory = Path(args.output)
+    if args.output != "-" and directory.exists() and not directory.is_dir():
+        raise ConfiggenError(f"--format {fmt} writes several files: -o names a directory",
+                             where=args.output)
+    out = generate_format(profile, fmt, args.output, args.mbedtls, os.environ.get(ENV_COMMAND),
+                          args.offline, args.debug, args.heap_peak)
+    for warning in out.generated.options.warnings:
+        print(f"configgen: warning: {warning}", file=sys.stderr)
+    if args.check:
+        if args.output == "-":
+            print("configgen: --check needs -o DIR", file=sys.stderr)
+            return 2
+        stale = [(name, text) for name, text in out.files if _stale(directory / name, text)]
+        if stale:
+            print(f"{', '.join(str(directory / n) for n, _ in stale)} stale: run '{out.generated.command}'",
+                  file=sys.stderr)
+            for name, text in stale:
+                print("\n".join(_in_words(directory / name, text, profile.mbedtls)), file=sys.stderr)
+            return 1
+        print(f"{args.output} is up to date")
+        return 0
+    if args.output == "-":
+        for name, text in out.files:
+            sys.stdout.write(f"==> {name} <==\n{text}\n")
+    else:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, text in out.files:
+            changed = write_if_changed(directory / name, text)
+            print(f"{'Wrote' if changed else 'No change to'} {str(directory / name)!r}", file=sys.stderr)
+    if out.hint:
+        print(f"Add to the project's top-level CMakeLists.txt (before project()):\n    {out.hint}")
+    return 0
