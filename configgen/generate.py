@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from configgen import inspect, kb as knowledge
+from configgen.kb import releases
 from configgen.advise import debughelp
 from configgen.derive import Certificate, Inputs, derive
 from configgen.errors import ConfiggenError, ProbeError, ProfileError
@@ -32,6 +33,7 @@ class Generated:
     options: OptionSet
     profile: Profile
     command: str  # what regenerates it, as the banner says
+    release: releases.ReleaseFacts  # the facts of the release the header is for
 
 
 def _sha(path: Path) -> str:
@@ -77,7 +79,8 @@ def _certificates(profile: Profile, paths: tuple[Path, ...], role: str) -> tuple
     return tuple(found)
 
 
-def gather(profile: Profile, offline: bool = False) -> Inputs:
+def gather(profile: Profile, offline: bool = False,
+           release: releases.ReleaseFacts | None = None) -> Inputs:
     """Read what the profile names: servers (live or recorded) and certificates (the I/O
     edge)."""
     found = [(s, *_server_facts(profile, s, offline)) for s in profile.servers]
@@ -91,6 +94,7 @@ def gather(profile: Profile, offline: bool = False) -> Inputs:
         pem=profile.ca_format == "pem",
         at=check_time(profile),
         notes=tuple(note for _, _, note in found if note),
+        release=release,
     )
 
 
@@ -136,16 +140,21 @@ def generate(
     command: str | None = None,
     offline: bool = False,
     debug: bool = False,
+    tree_version: str | None = None,
 ) -> Generated:
     """The header for a project profile (and the option set behind it). Servers are probed
     live unless `offline` (then their recorded snapshots are replayed). `command` replaces
     the regenerate command the banner names (for wrappers, like pip-tools'
-    CUSTOM_COMPILE_COMMAND). `debug` adds MBEDTLS_DEBUG_C for bring-up."""
+    CUSTOM_COMPILE_COMMAND). `debug` adds MBEDTLS_DEBUG_C for bring-up. `tree_version` is
+    the release of the user's own tree (--mbedtls-src), which the header then targets."""
     if debug:
         profile = replace(profile, enable=profile.enable + (
             Override(debughelp.DEBUG_OPTION, None, debughelp.REASON),))
     base = knowledge.load(profile.mbedtls)
-    inputs = gather(profile, offline)
+    target = releases.target(profile.mbedtls, base.version, profile.board.name, profile.board.sdk,
+                             tree_version)
+    facts = releases.facts_for(target.release)
+    inputs = gather(profile, offline, facts)
     options = resolve(derive(inputs, base), base)
     command = command or command_for(profile, output, line_option, offline, debug)
     context = HeaderContext(
@@ -153,5 +162,8 @@ def generate(
         command=command,
         inputs=banner_inputs(profile, offline),
         file_name=Path(output).name if output and output != "-" else "mbedtls_config.h",
+        release=target.release,
+        release_how=target.how,
+        end_of_life=facts.end_of_life,
     )
-    return Generated(render_header(options, base, context), options, profile, command)
+    return Generated(render_header(options, base, context), options, profile, command, facts)

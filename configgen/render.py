@@ -28,6 +28,9 @@ class HeaderContext:
     command: str
     inputs: tuple[tuple[str, str, str], ...] = field(default=())  # (label, name, detail)
     file_name: str = "mbedtls_config.h"
+    release: str = ""  # the mbedTLS release the header is for ("3.6.2")
+    release_how: str = ""  # where that release came from
+    end_of_life: str | None = None  # the line's end-of-life sentence, when it has one
 
 
 def _comment(text: object) -> str:
@@ -62,6 +65,9 @@ def render_header(options: OptionSet, kb: KnowledgeBase, context: HeaderContext)
         command=context.command,
         inputs=context.inputs,
         file_name=context.file_name,
+        release=context.release or options.version,
+        release_how=context.release_how,
+        end_of_life=context.end_of_life,
         configgen_version=__version__,
         sections=sections,
         tail=[cpp.render(d) for d in kb.config_tail],
