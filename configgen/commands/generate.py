@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 from configgen import profile as profiles
+from configgen import sources
 from configgen.advise import debughelp
+from configgen.errors import SourceTreeError
 from configgen.generate import generate
 from configgen.kb.model import LINES
 from configgen.output import write_if_changed
@@ -20,6 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", required=True, type=Path, help="the project profile (TOML)")
     parser.add_argument("-o", "--output", default="-", help="the header to write (- for stdout)")
     parser.add_argument("--mbedtls", choices=LINES, help="the mbedTLS line (default: the profile's)")
+    parser.add_argument(
+        "--mbedtls-src", metavar="DIR",
+        help="the mbedTLS tree the firmware builds (its release is the target: default the "
+        "board's SDK release, else the line's tested release)",
+    )
     parser.add_argument(
         "--offline", action="store_true",
         help="replay the servers' recorded snapshots instead of probing them (deterministic builds)",
@@ -34,11 +41,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _tree_version(directory: str | None, line: str) -> str | None:
+    """The release of the user's tree (--mbedtls-src), checked to be of the profile's line."""
+    if directory is None:
+        return None
+    tree = sources.open_tree(directory)
+    if tree.line != line:
+        raise SourceTreeError(f"is mbedTLS {tree.version}; the profile builds for {line}",
+                              where=directory, hint=f"pass --mbedtls {tree.line}, or a {line} tree")
+    return tree.version
+
+
 def run(args: argparse.Namespace) -> int:
     profile = profiles.load(args.profile, args.mbedtls)
+    tree_version = _tree_version(args.mbedtls_src, profile.mbedtls)
     result = generate(profile, args.output, args.mbedtls, os.environ.get(ENV_COMMAND), args.offline,
-                      args.debug)
+                      args.debug, tree_version)
     text = result.text
+    if result.release.end_of_life:
+        print(f"configgen: warning: {result.release.end_of_life}", file=sys.stderr)
     for warning in result.options.warnings:
         print(f"configgen: warning: {warning}", file=sys.stderr)
     if args.debug and not args.check:

@@ -35,6 +35,7 @@ class Fact:
     says: str  # what holds, in a sentence
     fix: str
     error: str  # the MBEDTLS_ERR_* it explains (for a capability: where it does not hold)
+    check: str  # the configgen command that shows whether it bites
     source: tuple[str, ...]
     checked: tuple[str, ...]
     lacking: str | None = None  # a capability: what a release without it cannot do
@@ -119,7 +120,7 @@ def _fact(entry: dict[str, Any]) -> Fact:
     name = entry.get("id", "?")
     try:
         fact = Fact(entry["id"], entry["kind"], entry["holds"], entry["says"], entry["fix"],
-                    entry["error"], tuple(entry["source"]), tuple(entry["checked"]),
+                    entry["error"], entry["check"], tuple(entry["source"]), tuple(entry["checked"]),
                     entry.get("lacking"), tuple(entry.get("options", ())))
         SpecifierSet(fact.holds)
     except (KeyError, TypeError) as error:
