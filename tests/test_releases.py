@@ -232,3 +232,14 @@ def test_a_golden_header_round_trips_with_its_banner():
     text = (GOLDEN / "tls13-only" / "expected-3.6.h").read_text()
     assert "Target release: mbedTLS 3.6.2" in text
     assert headerfile.parse(text, "expected-3.6.h").active()
+
+
+def test_kb_check_and_diff_on_367(capsys, tmp_path):
+    assert main(["kb", "check", "3.6.7"]) == 1
+    out = capsys.readouterr().out
+    assert "(extracted from 3.6.6) differs from mbedTLS 3.6.7:" in out
+    assert "  option added: MBEDTLS_PKCS7_ALLOW_WEAK_SIGNATURES" in out
+    assert main(["kb", "diff", "3.6.6", "3.6.7"]) == 0
+    assert capsys.readouterr().out.startswith("mbedtls: 3.6.6 -> 3.6.7\noption added:")
+    assert main(["kb", "extract", "3.6.7"]) == 2  # would overwrite the 3.6.6 knowledge base
+    assert "kb diff 3.6.6 3.6.7" in capsys.readouterr().err

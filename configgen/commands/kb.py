@@ -52,13 +52,16 @@ def run(args: argparse.Namespace) -> int:
             changed = write_if_changed(path, extract.dumps(data))
             print(f"{path}: {'written' if changed else 'no change'} (mbedTLS {tree.version})")
         elif not path.is_file() or path.read_text() != extract.dumps(data):
-            committed = json.loads(path.read_text()) if path.is_file() else None
-            stale.append(f"{path} is stale against mbedTLS {tree.version}")
-            if committed is not None:
+            own = sources.LINE_RELEASES[tree.line]
+            stale.append(f"configgen: {path} is stale against mbedTLS {tree.version}; run 'configgen kb extract'"
+                         if tree.version == own else
+                         f"configgen: {path} (extracted from {own}) differs from mbedTLS {tree.version}:")
+            if path.is_file():
+                committed = json.loads(path.read_text())
                 stale += [f"  {line}" for line in _version_change(committed, data)
                           + changes.changes(committed, data)]
     for message in stale:
-        print(message if message.startswith("  ") else f"configgen: {message}; run 'configgen kb extract'")
+        print(message)
     return 1 if stale else 0
 
 
