@@ -26,7 +26,7 @@ from typing import Iterable, Sequence
 from configgen import chain, handshake_model, inspect
 from configgen.certfacts import CertFacts, KeyType
 from configgen.errors import ResolveConflict
-from configgen.kb import closure
+from configgen.kb import closure, releases
 from configgen.kb.model import KnowledgeBase, Suite
 from configgen.probe.facts import ServerFacts
 from configgen.profile import RECORD_MAX, Board, Policy, Profile, Server
@@ -75,6 +75,12 @@ class Inputs:
     pem: bool  # trust anchors / client credentials are embedded as PEM
     at: dt.datetime = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)  # when chains are checked
     notes: tuple[str, ...] = ()  # where facts came from, when the integrator should know
+    release: releases.ReleaseFacts | None = None  # the target release's facts (default: the KB's)
+
+
+def _release(inputs: Inputs, kb: KnowledgeBase) -> releases.ReleaseFacts:
+    """The facts of the release the header is for: the one given, else the KB's own."""
+    return inputs.release or releases.facts_for(kb.version)
 
 
 def _req(need: Need, value: object, via: str, **extra: object) -> Requirement:
@@ -110,11 +116,7 @@ def derive(inputs: Inputs, kb: KnowledgeBase) -> Requirements:
     items += [_req(Need.OPTION, (o.name, o.value), f"{where}: [overrides.enable] {o.reason}")
               for o in profile.enable]
     forbid += [Forbid(o.name, f"{where}: [overrides.disable] {o.reason}") for o in profile.disable]
-    if kb.line == "3.6":
-        notes.append(
-            "call mbedtls_ssl_set_hostname() before the handshake: mbedTLS 3.6.3 and later "
-            "refuse to verify a certificate without it (-0x5D80)"
-        )
+    notes += [f.says for f in _release(inputs, kb).holding if f.id == "hostname-required"]
     return Requirements(tuple(items), tuple(forbid), tuple(suites), tuple(notes), tuple(warnings))
 
 
@@ -514,12 +516,14 @@ def _sizes(server, facts, inputs, kb, versions, notes, warnings, handshakes) -> 
                 hint="ask the server's operator for a shorter chain: fewer or smaller certificates "
                 "(ECDSA instead of large RSA keys), without the root and cross-signatures",
             )
-        if kb.line == "2.28" and message is not None and message.records > 1:
+        release = _release(inputs, kb)
+        if not release.has("handshake-reassembly") and message is not None and message.records > 1:
             raise ResolveConflict(
                 f"the server splits its {message.message} message ({message.size} bytes) over "
-                f"{message.records} records, which mbedTLS 2.28 cannot reassemble (-0x7080)",
+                f"{message.records} records, which mbedTLS {release.release} cannot reassemble (-0x7080)",
                 where=name,
-                hint="use mbedTLS 3.6 (3.6.3 and later reassemble handshake messages)",
+                hint="use mbedTLS 3.6.3 or later (they reassemble handshake messages), "
+                "or a server that sends whole handshake messages",
             )
         candidates = [(sizes.largest_record, "largest handshake record")]
         if message is not None:
@@ -537,7 +541,7 @@ def _sizes(server, facts, inputs, kb, versions, notes, warnings, handshakes) -> 
     budget = board.heap_kib * 1024
     if handshake and app > handshake and app + out + _HANDSHAKE_WORKING_SET > budget:
         honoured = [s for s in facts.extensions.max_fragment_lengths if s in _MFL_SIZES]
-        fitting = [s for s in honoured if kb.line == "3.6" or s >= handshake]
+        fitting = [s for s in honoured if _release(inputs, kb).has("handshake-reassembly") or s >= handshake]
         if fitting:
             mfl = min(fitting)
             found.append(_req(Need.FEATURE, "max_fragment_length",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from configgen import inspect, kb as knowledge
+from configgen.kb import releases
 from configgen.advise import debughelp
 from configgen.certfacts import CertFacts
 from configgen.derive import Certificate, Inputs, derive
@@ -35,6 +36,7 @@ class Generated:
     options: OptionSet
     profile: Profile
     command: str  # what regenerates it, as the banner says
+    release: releases.ReleaseFacts  # the facts of the release the header is for
     proven: Proven | None = None  # what building it and handshaking with the servers showed
 
 
@@ -86,7 +88,8 @@ def anchors(profile: Profile) -> tuple[CertFacts, ...]:
     return tuple(c.facts for c in _certificates(profile, profile.ca, "anchor"))
 
 
-def gather(profile: Profile, offline: bool = False) -> Inputs:
+def gather(profile: Profile, offline: bool = False,
+           release: releases.ReleaseFacts | None = None) -> Inputs:
     """Read what the profile names: servers (live or recorded) and certificates (the I/O
     edge)."""
     found = [(s, *_server_facts(profile, s, offline)) for s in profile.servers]
@@ -100,6 +103,7 @@ def gather(profile: Profile, offline: bool = False) -> Inputs:
         pem=profile.ca_format == "pem",
         at=check_time(profile),
         notes=tuple(note for _, _, note in found if note),
+        release=release,
     )
 
 
@@ -145,6 +149,8 @@ def generate(
     command: str | None = None,
     offline: bool = False,
     debug: bool = False,
+    tree_version: str | None = None,
+    *,
     verify: Mode = Mode.AUTO,
     mbedtls_src: list[str] | None = None,
     progress: Callable[[str], None] = lambda _: None,
@@ -152,7 +158,8 @@ def generate(
     """The header for a project profile (and the option set behind it). Servers are probed
     live unless `offline` (then their recorded snapshots are replayed). `command` replaces
     the regenerate command the banner names (for wrappers, like pip-tools'
-    CUSTOM_COMPILE_COMMAND). `debug` adds MBEDTLS_DEBUG_C for bring-up.
+    CUSTOM_COMPILE_COMMAND). `debug` adds MBEDTLS_DEBUG_C for bring-up. `tree_version` is
+    the release of the user's own tree (--mbedtls-src), which the header then targets.
 
     With live servers the header is proven before it is returned (see prove.py): built
     against mbedTLS (`mbedtls_src`, else the cached sources of its line) and tried with a
@@ -163,7 +170,10 @@ def generate(
         profile = replace(profile, enable=profile.enable + (
             Override(debughelp.DEBUG_OPTION, None, debughelp.REASON),))
     base = knowledge.load(profile.mbedtls)
-    inputs = gather(profile, offline)
+    target = releases.target(profile.mbedtls, base.version, profile.board.name, profile.board.sdk,
+                             tree_version)
+    facts = releases.facts_for(target.release)
+    inputs = gather(profile, offline, facts)
     options = resolve(derive(inputs, base), base)
     command = command or command_for(profile, output, line_option, offline, debug)
     context = HeaderContext(
@@ -171,6 +181,9 @@ def generate(
         command=command,
         inputs=banner_inputs(profile, offline),
         file_name=Path(output).name if output and output != "-" else "mbedtls_config.h",
+        release=target.release,
+        release_how=target.how,
+        end_of_life=facts.end_of_life,
     )
     text = render_header(options, base, context)
     proven = None
@@ -178,6 +191,7 @@ def generate(
         if inputs.notes and verify is not Mode.REQUIRED:  # a server fell back to its snapshot
             proven = Proven(None, skipped="a server could not be reached (see the integrator notes)")
         else:
-            proven = prove(text, profile, [a.facts for a in inputs.anchors], verify, mbedtls_src, progress)
+            proven = prove(text, profile, [a.facts for a in inputs.anchors], verify, mbedtls_src,
+                           progress, target.release)
         text = render_header(options, base, replace(context, verified=proven.banner()))
-    return Generated(text, options, profile, command, proven)
+    return Generated(text, options, profile, command, facts, proven)

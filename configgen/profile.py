@@ -11,6 +11,7 @@ here with a table per section rather than through a generic schema library.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,16 @@ RECORD_MAX = 16384  # the largest TLS record plaintext (RFC 8446 section 5.1), i
 
 
 @dataclass(frozen=True)
+class Sdk:
+    """An SDK version and the mbedTLS release it ships ([[sdk]] of a board profile)."""
+
+    name: str  # "ESP-IDF"
+    version: str  # "v5.5.5"
+    mbedtls: str  # "3.6.6"
+    source: str  # where that was read
+
+
+@dataclass(frozen=True)
 class Board:
     """What a board and its SDK impose (profiles/*.toml; fields in profiles/README.md)."""
 
@@ -48,6 +59,7 @@ class Board:
     platform_enable: tuple[tuple[str, str], ...]
     source: str  # "profiles/esp32.toml" or the user's path, for reasons in the header
     esp_idf: str | None = None  # the ESP-IDF release the board's SDK is ("v5.5.5"), if ESP-IDF
+    sdk: tuple[Sdk, ...] = ()  # the mbedTLS release each SDK version ships, one per line
 
 
 @dataclass(frozen=True)
@@ -208,10 +220,11 @@ def load_board(name_or_path: str, relative_to: Path | None = None) -> Board:
             known = ", ".join(board_names())
             raise ProfileError(f"unknown board {name_or_path!r} (known: {known})")
     c = _Checker(path, "", read_toml(path))
+    lines = c.strings("mbedtls", allowed=LINES)
     board = Board(
         name=c.get("name", str),
         description=c.get("description", str),
-        mbedtls=c.strings("mbedtls", allowed=LINES),
+        mbedtls=lines,
         heap_kib=c.get("heap_kib", int, check=lambda v: None if v > 0 else "must be positive"),
         entropy=c.choice("entropy", ("platform", "hardware")),
         time=c.choice("time", ("wall-clock", "uptime", "none")),
@@ -221,16 +234,40 @@ def load_board(name_or_path: str, relative_to: Path | None = None) -> Board:
         platform_enable=_reasons(path, "platform.enable", c.get("platform", dict, {}).get("enable", {})),
         source=shown,
         esp_idf=c.get("esp_idf", str, None, _esp_idf_release),
+        sdk=tuple(_sdk(path, i, entry, lines) for i, entry in enumerate(c.get("sdk", list, []))),
     )
     c.done()
     if not board.mbedtls:
         raise ProfileError("must name at least one mbedTLS line", where=c.where("mbedtls"))
+    shipped = [_line(s.mbedtls) for s in board.sdk]
+    twice = next((line for line in shipped if shipped.count(line) > 1), None)
+    if twice:
+        raise ProfileError(f"names two SDK releases of mbedTLS {twice}; keep one per line",
+                           where=c.where("sdk"))
     return board
 
 
 def _esp_idf_release(value: str) -> str | None:
     known = esp_idf_releases()
     return None if value in known else f"{value!r} is not an ESP-IDF release configgen knows ({', '.join(known)})"
+def _line(release: str) -> str:
+    return ".".join(release.split(".")[:2])
+
+
+def _sdk(path: Path, index: int, table: Any, lines: tuple[str, ...]) -> Sdk:
+    c = _Checker(path, f"sdk.{index}", table)
+
+    def release(value: str) -> str | None:
+        if not re.fullmatch(r"\d+\.\d+\.\d+", value):
+            return f"{value!r} is not an mbedTLS release (write it as \"3.6.6\")"
+        if _line(value) not in lines:
+            return f"{value!r} is not of a line the board names in mbedtls ({', '.join(lines)})"
+        return None
+
+    sdk = Sdk(c.get("name", str), c.get("version", str), c.get("mbedtls", str, check=release),
+              c.get("source", str))
+    c.done()
+    return sdk
 
 
 def _reasons(path: Path, section: str, table: Any) -> tuple[tuple[str, str], ...]:

@@ -93,17 +93,23 @@ def _anchors_file(anchors: Sequence[CertFacts], work: Path) -> Path:
     return path
 
 
-def _tree(line: str, dirs: list[str] | None) -> sources.SourceTree:
+def _tree(line: str, release: str | None, dirs: list[str] | None) -> sources.SourceTree:
+    """The user's tree of the line, else the cached tree of the target release when it is a
+    tested one, else the line's."""
     user = [t for t in sources.user_trees(dirs) if t.line == line]
-    return user[0] if user else sources.find_tree(line, fetch=False)
+    if user:
+        return user[0]
+    tested = release if release in sources.TESTED_RELEASES else line
+    return sources.find_tree(tested, fetch=False)
 
 
 def prove(text: str, profile: Profile, anchors: Sequence[CertFacts], mode: Mode,
-          dirs: list[str] | None = None, progress: Callable[[str], None] = lambda _: None) -> Proven:
+          dirs: list[str] | None = None, progress: Callable[[str], None] = lambda _: None,
+          release: str | None = None) -> Proven:
     """Build `text` and handshake with every server of the profile; VerificationFailed when a
     handshake fails (or, with Mode.REQUIRED, when it cannot be tried)."""
     try:
-        tree = _tree(profile.mbedtls, dirs)
+        tree = _tree(profile.mbedtls, release, dirs)
         missing = [tool for tool in verify.HOST_TOOLS if shutil.which(tool) is None]
         if missing:
             raise SourceTreeError(f"{', '.join(missing)} not found (apt-get install gcc binutils)")

@@ -29,6 +29,9 @@ class HeaderContext:
     inputs: tuple[tuple[str, str, str], ...] = field(default=())  # (label, name, detail)
     file_name: str = "mbedtls_config.h"
     verified: tuple[str, ...] = ()  # what building and handshaking showed (live servers only)
+    release: str = ""  # the mbedTLS release the header is for ("3.6.2")
+    release_how: str = ""  # where that release came from
+    end_of_life: str | None = None  # the line's end-of-life sentence, when it has one
 
 
 def _comment(text: object) -> str:
@@ -64,6 +67,9 @@ def render_header(options: OptionSet, kb: KnowledgeBase, context: HeaderContext)
         inputs=context.inputs,
         file_name=context.file_name,
         verified=context.verified,
+        release=context.release or options.version,
+        release_how=context.release_how,
+        end_of_life=context.end_of_life,
         configgen_version=__version__,
         sections=sections,
         tail=[cpp.render(d) for d in kb.config_tail],

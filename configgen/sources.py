@@ -2,7 +2,7 @@
 
 configgen judges its output by compiling against the real mbedTLS sources. A tree comes
 either from the user (`--mbedtls-src DIR` or CONFIGGEN_MBEDTLS_SRC, e.g. their SDK's copy)
-or from Debian's source package of the supported release, fetched once with
+or from Debian's source package of a tested release (TESTED_RELEASES), fetched once with
 `apt-get source --download-only` and unpacked into a cache outside the repository.
 """
 
@@ -19,11 +19,15 @@ from pathlib import Path
 
 from configgen.errors import SourceTreeError
 
-# The mbedTLS lines configgen knows, and the Debian source package that provides each.
+# The mbedTLS releases configgen is tested against, and the Debian source package of each.
 DEBIAN_PACKAGES: dict[str, str] = {
-    "2.28": "2.28.3-1",  # bookworm
-    "3.6": "3.6.6-0.1~deb13u1",  # trixie
+    "2.28.3": "2.28.3-1",  # bookworm
+    "3.6.6": "3.6.6-0.1~deb13u1",  # trixie
+    "3.6.7": "3.6.7-3",  # sid
 }
+TESTED_RELEASES = tuple(DEBIAN_PACKAGES)
+# The release each line's knowledge base is extracted from: a line's tested release.
+LINE_RELEASES: dict[str, str] = {"2.28": "2.28.3", "3.6": "3.6.6"}
 ENV_SOURCE_TREES = "CONFIGGEN_MBEDTLS_SRC"
 ENV_CACHE = "CONFIGGEN_CACHE"
 
@@ -39,7 +43,7 @@ class SourceTree:
 
     @property
     def line(self) -> str:
-        return ".".join(self.version.split(".")[:2])
+        return line_of(self.version)
 
     @property
     def include_dir(self) -> Path:
@@ -80,17 +84,29 @@ def detect_version(root: Path) -> str:
     )
 
 
+def line_of(version: str) -> str:
+    """The line of a release ("3.6.7" -> "3.6"); a line is its own line."""
+    return ".".join(version.split(".")[:2])
+
+
+def unsupported(version: str) -> str | None:
+    """Why configgen cannot work with a release or line, in one line (None: it can)."""
+    if version.split(".")[0] == "4":
+        return (f"mbedTLS {version}: 4.x is not supported yet; for ESP-IDF use "
+                "'configgen generate --format esp-idf' (ESP-IDF maps its sdkconfig onto 4.x itself)")
+    if line_of(version) not in LINE_RELEASES:
+        known = ", ".join(LINE_RELEASES)
+        return f"mbedTLS {version} is not a line configgen supports (supported: {known})"
+    return None
+
+
 def open_tree(root: Path | str) -> SourceTree:
     """A tree the user names, checked to be mbedTLS of a line configgen supports."""
     root = Path(root).expanduser().resolve()
     version = detect_version(root)
-    line = ".".join(version.split(".")[:2])
-    if line not in DEBIAN_PACKAGES:
-        known = ", ".join(sorted(DEBIAN_PACKAGES))
-        raise SourceTreeError(
-            f"mbedTLS {version} is not a line configgen supports (supported: {known})",
-            where=str(root),
-        )
+    problem = unsupported(version)
+    if problem:
+        raise SourceTreeError(problem, where=str(root))
     tree = SourceTree(root, version)
     if not tree.config_header.is_file() or not (root / "library").is_dir():
         raise SourceTreeError(
@@ -108,42 +124,54 @@ def user_trees(dirs: list[str] | None = None) -> list[SourceTree]:
     return [open_tree(d) for d in named]
 
 
-def find_tree(line: str, dirs: list[str] | None = None, fetch: bool = True) -> SourceTree:
-    """The tree for an mbedTLS line: the user's own if given, else the cached Debian one."""
-    if line not in DEBIAN_PACKAGES:
-        known = ", ".join(sorted(DEBIAN_PACKAGES))
-        raise SourceTreeError(f"unknown mbedTLS line {line!r} (supported: {known})")
+def release_for(wanted: str) -> str:
+    """The tested release a line or release names ("3.6" -> "3.6.6", "3.6.7" -> "3.6.7")."""
+    release = LINE_RELEASES.get(wanted, wanted)
+    if release not in DEBIAN_PACKAGES:
+        problem = unsupported(wanted)
+        if problem:
+            raise SourceTreeError(problem)
+        known = ", ".join((*LINE_RELEASES, *TESTED_RELEASES))
+        raise SourceTreeError(f"no source package of mbedTLS {wanted} (known: {known})",
+                              hint="pass your own tree with --mbedtls-src DIR")
+    return release
+
+
+def find_tree(wanted: str, dirs: list[str] | None = None, fetch: bool = True) -> SourceTree:
+    """The tree for an mbedTLS line ("3.6") or tested release ("3.6.7"): the user's own if
+    given (of that line, or exactly that release), else the cached Debian one."""
     for tree in user_trees(dirs):
-        if tree.line == line:
+        if wanted in (tree.line, tree.version):
             return tree
-    cached = cached_tree(line)
+    release = release_for(wanted)
+    cached = cached_tree(release)
     if cached is not None:
         return cached
     if not fetch:
         raise SourceTreeError(
-            f"no mbedTLS {line} sources in {cache_dir()}",
+            f"no mbedTLS {release} sources in {cache_dir()}",
             hint="run 'configgen sources' (needs apt with deb-src entries) or pass --mbedtls-src",
         )
-    return fetch_debian(line)
+    return fetch_debian(release)
 
 
-def cached_tree(line: str) -> SourceTree | None:
-    upstream = DEBIAN_PACKAGES[line].split("-")[0]
-    root = cache_dir() / "mbedtls" / f"mbedtls-{upstream}"
+def cached_tree(wanted: str) -> SourceTree | None:
+    """The cached tree of a line's or a tested release's source package, if fetched."""
+    release = release_for(wanted)
+    root = cache_dir() / "mbedtls" / f"mbedtls-{release}"
     if (root / ".configgen-complete").is_file():
-        return SourceTree(root, upstream)
+        return SourceTree(root, release)
     return None
 
 
-def fetch_debian(line: str) -> SourceTree:
-    """Download Debian's source package of the line and unpack the upstream tarball.
+def fetch_debian(release: str) -> SourceTree:
+    """Download Debian's source package of a tested release and unpack the upstream tarball.
 
     The pristine upstream tarball is used, not Debian's patched tree: Debian's patches change
     the default configuration (e.g. threading), and configgen's facts are about upstream.
     """
-    debian_version = DEBIAN_PACKAGES[line]
-    upstream = debian_version.split("-")[0]
-    target = cache_dir() / "mbedtls" / f"mbedtls-{upstream}"
+    debian_version = DEBIAN_PACKAGES[release]
+    target = cache_dir() / "mbedtls" / f"mbedtls-{release}"
     if shutil.which("apt-get") is None:
         raise SourceTreeError(
             "apt-get is not available to fetch Debian's mbedtls source package",
@@ -157,22 +185,22 @@ def fetch_debian(line: str) -> SourceTree:
             capture_output=True,
             text=True,
         )
-        tarballs = sorted(Path(work).glob(f"mbedtls_{upstream}.orig.tar.*"))
+        tarballs = sorted(Path(work).glob(f"mbedtls_{release}.orig.tar.*"))
         if result.returncode != 0 or not tarballs:
             last = (result.stderr.strip().splitlines() or ["no output"])[-1]
             raise SourceTreeError(
                 f"apt-get source mbedtls={debian_version} failed: {last}",
-                hint="add deb-src entries for bookworm and trixie and run apt-get update "
+                hint="add deb-src entries for bookworm, trixie and sid and run apt-get update "
                 "(bash .ci/setup does both), or pass --mbedtls-src DIR",
             )
         unpacked = Path(work) / "unpacked"
         with tarfile.open(tarballs[0]) as archive:
             archive.extractall(unpacked, filter="data")
         (top,) = [p for p in unpacked.iterdir() if p.is_dir()]
-        if detect_version(top) != upstream:
-            raise SourceTreeError(f"{tarballs[0].name} does not hold mbedTLS {upstream}")
+        if detect_version(top) != release:
+            raise SourceTreeError(f"{tarballs[0].name} does not hold mbedTLS {release}")
         (top / ".configgen-complete").write_text(f"mbedtls={debian_version}\n")
         if target.exists():
             shutil.rmtree(target)
         top.rename(target)
-    return SourceTree(target, upstream)
+    return SourceTree(target, release)

@@ -7,6 +7,8 @@ import pytest
 from configgen import sources
 
 LINES = ("2.28", "3.6")
+# The releases CI builds and tests against: each line's knowledge-base release and 3.6.7.
+TESTED_RELEASES = sources.TESTED_RELEASES
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -24,3 +26,9 @@ def tree(request: pytest.FixtureRequest) -> sources.SourceTree:
 @pytest.fixture(scope="session")
 def trees() -> dict[str, sources.SourceTree]:
     return {line: sources.find_tree(line) for line in LINES}
+
+
+@pytest.fixture(scope="session", params=TESTED_RELEASES)
+def release_tree(request: pytest.FixtureRequest) -> sources.SourceTree:
+    """Each tested release's source tree (2.28.3, 3.6.6, 3.6.7), fetched when missing."""
+    return sources.find_tree(request.param)

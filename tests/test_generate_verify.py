@@ -80,11 +80,11 @@ def test_without_sources_it_says_so_and_marks_the_header(server, tmp_path):
     env = {"CONFIGGEN_CACHE": str(tmp_path / "empty-cache"), "CONFIGGEN_MBEDTLS_SRC": ""}
     auto = _generate(tmp_path, server, "-o", str(tmp_path / "auto.h"), env=env)
     assert auto.returncode == 0, auto.stderr
-    assert "configgen: warning: the header is unverified: no mbedTLS 3.6 sources" in auto.stderr
-    assert " *   not verified: no mbedTLS 3.6 sources" in (tmp_path / "auto.h").read_text()
+    assert "configgen: warning: the header is unverified: no mbedTLS 3.6.6 sources" in auto.stderr
+    assert " *   not verified: no mbedTLS 3.6.6 sources" in (tmp_path / "auto.h").read_text()
     required = _generate(tmp_path, server, "-o", str(tmp_path / "required.h"), "--verify", env=env)
     assert required.returncode == 1
-    assert required.stderr.startswith("configgen: cannot verify the header: no mbedTLS 3.6 sources")
+    assert required.stderr.startswith("configgen: cannot verify the header: no mbedTLS 3.6.6 sources")
     assert not (tmp_path / "required.h").exists()
     off = _generate(tmp_path, server, "-o", str(tmp_path / "off.h"), "--no-verify", env=env)
     assert off.returncode == 0 and "unverified" not in off.stderr

@@ -1,4 +1,5 @@
-"""Single-suite sweep: for every ciphersuite of each line, a header generated to require
+"""Single-suite sweep: for every ciphersuite of each tested release (its line's knowledge
+base compiled against that release's own tree), a header generated to require
 exactly that suite passes check_config.h with -Wall -Werror, compiles that suite in (and no
 suite built from parts the chosen one does not use), and offers exactly that suite.
 
@@ -46,7 +47,8 @@ def _offered(preprocessed: str) -> list[int]:
 
 
 @pytest.mark.mbedtls
-def test_every_suite_alone(tree, capsys):
+def test_every_suite_alone(release_tree, capsys):
+    tree = release_tree
     kb = knowledge.load(tree.line)
     by_name = {s.name: s for s in kb.suites}
     baseline = closure.enable(
@@ -71,7 +73,7 @@ def test_every_suite_alone(tree, capsys):
         assert _offered(output) == [suite.id], suite.name
         passed += 1
     with capsys.disabled():
-        print(f"\nmbedTLS {kb.version}: single-suite sweep {passed}/{len(kb.suites)} passed; "
+        print(f"\nmbedTLS {tree.version} ({kb.version}'s knowledge base): single-suite sweep {passed}/{len(kb.suites)} passed; "
               f"{sum(refused_by_default.values())} refused by the default policy "
               f"({', '.join(f'{n} {why}' for why, n in sorted(refused_by_default.items()))}; "
               "admitted by [policy].allow_weak_ciphers, psk, allow_cbc, allow_no_forward_secrecy)")

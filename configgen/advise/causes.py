@@ -13,6 +13,7 @@ from typing import Any
 import tomllib
 
 from configgen.errors import KnowledgeBaseError
+from configgen.kb.releases import ReleaseFacts, line_of
 
 
 @dataclass(frozen=True)
@@ -97,15 +98,17 @@ class Defect:
     """A known defect a header walks into (security.toml [[defect]])."""
 
     line: str
+    fact: str  # the releases.toml fact it is: the releases it holds for
     header: tuple[str, ...]
     not_needed: tuple[str, ...]
     needed_any: tuple[str, ...]
     error: str
     why: str
 
-    def hit(self, line: str, active: Iterable[str], needed: Iterable[str]) -> bool:
+    def hit(self, release: ReleaseFacts, active: Iterable[str], needed: Iterable[str]) -> bool:
         active, needed = set(active), set(needed)
-        return (line == self.line and set(self.header) <= active
+        return (release.has(self.fact) and line_of(release.release) == self.line
+                and set(self.header) <= active
                 and not set(self.not_needed) & needed and bool(set(self.needed_any) & needed))
 
 
@@ -133,7 +136,7 @@ def security() -> Security:
         return Security(
             tuple(Risky(r["name"], tuple(r["lines"]), r["why"]) for r in data["risky"]),
             tuple(data["relevant"]["prefixes"]),
-            tuple(Defect(d["line"], tuple(d["header"]), tuple(d["not_needed"]),
+            tuple(Defect(d["line"], d["fact"], tuple(d["header"]), tuple(d["not_needed"]),
                          tuple(d["needed_any"]), d["error"], d["why"])
                   for d in data.get("defect", ())),
         )

@@ -6,7 +6,7 @@ far the handshake got and every error mbedTLS reported. It reads debug levels 1-
 and 3.x, with or without `file.c:NNNN: |N|` prefixes, and logs mangled by forums (… for
 ..., curly quotes, wrapped lines, prefixes stripped): messages are matched over the text
 with its whitespace collapsed. `diagnose(trace, kbs, causes)` then names the cause and the
-fix. Pure; never raises on arbitrary text except AdviceInputError when there is no mbedTLS
+fix, with the patch-level facts (kb/releases.toml) of the release the log's banner names. Pure; never raises on arbitrary text except AdviceInputError when there is no mbedTLS
 output in it at all.
 """
 
@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from configgen.advise.causes import Cause, Causes
 from configgen.advise.explain import AdviceInputError, read_code
+from configgen.kb import releases
 from configgen.kb.errcodes import split
 from configgen.kb.model import KnowledgeBase
 
@@ -261,16 +262,22 @@ def _hello(trace: Trace, kb: KnowledgeBase | None) -> str:
     return f" (it {'; '.join(parts)})" if parts else ""
 
 
-def _causes_of(code: int | None, kb: KnowledgeBase | None, causes: Causes) -> tuple[Cause, ...]:
+def _causes_of(code: int | None, kb: KnowledgeBase | None, causes: Causes,
+               release: releases.ReleaseFacts | None) -> tuple[Cause, ...]:
     if code is None or kb is None:
         return ()
-    return read_code(code, kb, (), causes).causes
+    return read_code(code, kb, (), causes, release).causes
 
 
-def diagnose(trace: Trace, kbs: Sequence[KnowledgeBase], causes: Causes) -> Diagnosis:
+def diagnose(trace: Trace, kbs: Sequence[KnowledgeBase], causes: Causes,
+             release: releases.ReleaseFacts | None = None) -> Diagnosis:
     """The cause of the failure the trace shows, and the fix; kbs are the lines to name
-    codes and suites with (the trace's own line first when it is known)."""
+    codes and suites with (the trace's own line first when it is known); `release` is the
+    device's release (default: the log's banner, else the line's knowledge-base release)."""
     kb = next((k for k in kbs if k.line == trace.line), kbs[0] if kbs else None)
+    if release is None and kb is not None:
+        banner = trace.version if trace.version and releases.line_of(trace.version) == kb.line else None
+        release = releases.facts_for(banner or kb.version)
     code = trace.final.code if trace.final else (trace.errors[-1].code if trace.errors else None)
     codes = trace.codes
     named = _name(code, kb) if code is not None else "no error code"
@@ -279,6 +286,7 @@ def diagnose(trace: Trace, kbs: Sequence[KnowledgeBase], causes: Causes) -> Diag
         return Diagnosis(trace, cause, summary, fix, check, code)
 
     before_server_hello = not trace.certificate_seen and trace.chosen_suite is None
+    release_name = f"mbedTLS {release.release}" if release else "this mbedTLS"
     if _alloc_failed(trace, kb):
         size = f" (an allocation of {trace.alloc_failed} bytes failed)" if trace.alloc_failed else ""
         return found("out-of-memory",
@@ -287,7 +295,7 @@ def diagnose(trace: Trace, kbs: Sequence[KnowledgeBase], causes: Causes) -> Diag
                      "server needs (configgen sizes them from a probe), or give the TLS task more heap",
                      "configgen generate --profile PROJECT.toml")
     if trace.ca_load_failed or (trace.final and "x509_crt_parse" in trace.final.function):
-        reading = _causes_of(code, kb, causes)
+        reading = _causes_of(code, kb, causes, release)
         why = reading[0].why if reading else "the certificate does not parse with this configuration"
         fix = reading[0].fix if reading else "enable what the certificate needs"
         return found("unparsable-trust-anchor",
@@ -301,20 +309,18 @@ def diagnose(trace: Trace, kbs: Sequence[KnowledgeBase], causes: Causes) -> Diag
                      "raise MBEDTLS_SSL_IN_CONTENT_LEN to the server's largest record and "
                      "handshake message (configgen probe measures them)",
                      "configgen probe HOST:PORT")
-    if "TLS handshake fragmentation not supported" in trace.notable:
+    reassembly = release.fact("handshake-reassembly") if release else None
+    if "TLS handshake fragmentation not supported" in trace.notable and reassembly:
+        device = f"mbedTLS {trace.version}" if trace.version else "this mbedTLS"
         return found("fragmented-handshake",
-                     "the server split a handshake message over several records, which mbedTLS "
-                     "2.28 cannot reassemble",
-                     "use mbedTLS 3.6.3 or later, or a server that sends whole handshake messages",
-                     "configgen probe HOST:PORT")
+                     f"the server split a handshake message over several records: {device} "
+                     f"{reassembly.lacking}", reassembly.fix, reassembly.check)
     key_exchange = ("parse server key exchange" in trace.steps
                     or "bad server key exchange message" in trace.notable)
-    if code == -0x6600 and trace.line == "3.6" and key_exchange:
-        return found("rsa-pss-tls12-defect",
-                     "mbedTLS 3.6.6 rejects a TLS 1.2 ServerKeyExchange signed with rsa_pss_rsae_* "
-                     "(known defect, Mbed-TLS/mbedtls#10668)",
-                     "for a TLS 1.2-only server disable MBEDTLS_SSL_PROTO_TLS1_3, or update past 3.6.6",
-                     "configgen probe HOST:PORT")
+    rsa_pss = release.fact("rsa-pss-tls12-server-key-exchange") if release else None
+    if code == -0x6600 and trace.line == "3.6" and key_exchange and rsa_pss and release.has(rsa_pss.id):
+        return found("rsa-pss-tls12-defect", f"known defect of {release_name}: {rsa_pss.says}",
+                     rsa_pss.fix, rsa_pss.check)
     if trace.verify_flags or trace.verify_messages or any(-c == 0x2700 for c in codes):
         flags = trace.verify_flags or 0
         why = "; ".join(trace.verify_messages) or (f"verify flags 0x{flags:08X}" if flags else "")
@@ -370,7 +376,7 @@ def diagnose(trace: Trace, kbs: Sequence[KnowledgeBase], causes: Causes) -> Diag
     if code is None:
         return found("no-failure", "the log shows no failure", "nothing to fix",
                      "configgen diagnose LOG")
-    reasons = _causes_of(code, kb, causes)
+    reasons = _causes_of(code, kb, causes, release)
     return found("error-code",
                  f"{named}" + (f" in {trace.final.function}" if trace.final and trace.final.function else "")
                  + (f": {reasons[0].why}" if reasons else ""),

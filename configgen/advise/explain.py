@@ -3,7 +3,9 @@
 `parse_code` reads any spelling people paste (-0x2700, 0x2700, -9984, 9984, 0xFFFFD900,
 "(-0x2700)"); `explain_code` splits it into the high- and low-level parts mbedTLS adds
 together and names each from the knowledge base of every line asked for, saying which line
-defines a part another lacks. Pure: the knowledge bases and causes are arguments.
+defines a part another lacks, with the causes of causes.toml and the patch-level facts of
+the release asked for (kb/releases.toml: a known defect of 3.6.6, a capability 3.6.2 lacks).
+Pure: the knowledge bases, causes and release facts are arguments.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 from configgen.advise.causes import Cause, Causes
 from configgen.errors import ConfiggenError
+from configgen.kb import releases
 from configgen.kb.errcodes import describe, describe_flags, split
 from configgen.kb.model import ErrorCode, KnowledgeBase, VerifyFlag
 
@@ -73,10 +76,10 @@ class Part:
 
 @dataclass(frozen=True)
 class Reading:
-    """What one mbedTLS line says about a code."""
+    """What one mbedTLS line (and release) says about a code."""
 
     line: str
-    version: str
+    version: str  # the release read for: its facts add causes
     strerror: str  # exactly what mbedtls_strerror prints in that line
     parts: tuple[Part, ...]
     causes: tuple[Cause, ...]
@@ -127,25 +130,39 @@ def _parts(code: int, kb: KnowledgeBase, others: Sequence[KnowledgeBase]) -> tup
     return tuple(parts)
 
 
-def read_code(code: int, kb: KnowledgeBase, others: Sequence[KnowledgeBase], causes: Causes) -> Reading:
-    """One line's reading of a code; `others` are the lines to name when this one lacks a part."""
+def release_causes(release: releases.ReleaseFacts, error: str) -> tuple[Cause, ...]:
+    """The causes a release's own facts give an error: a defect or requirement that holds
+    for it, a capability it lacks."""
+    return tuple(Cause(why, fact.fix, fact.options, fact.check)
+                 for fact, why in release.explaining(error))
+
+
+def read_code(code: int, kb: KnowledgeBase, others: Sequence[KnowledgeBase], causes: Causes,
+              release: releases.ReleaseFacts | None = None) -> Reading:
+    """One line's reading of a code; `others` are the lines to name when this one lacks a
+    part; `release` (default: the line's knowledge-base release) adds its facts' causes."""
+    release = release or releases.facts_for(kb.version)
     parts = _parts(code, kb, others)
     names = [p.error.name if p.error else None for p in parts]
     low = names[1] if len(names) == 2 else None
     found: list[Cause] = []
     for index, name in enumerate(names):
         if name is not None:
+            found += release_causes(release, name)
             found += causes.for_error(kb.line, name, low if index == 0 else None)
-    return Reading(kb.line, kb.version, describe(code, [vars(e) for e in kb.errors]), parts,
+    return Reading(kb.line, release.release, describe(code, [vars(e) for e in kb.errors]), parts,
                    tuple(dict.fromkeys(found)))
 
 
 def explain_code(code: int, kbs: Sequence[KnowledgeBase], causes: Causes,
-                 every: Sequence[KnowledgeBase] | None = None) -> CodeExplanation:
+                 every: Sequence[KnowledgeBase] | None = None,
+                 release: releases.ReleaseFacts | None = None) -> CodeExplanation:
     """A code read by each line of `kbs`; `every` (default `kbs`) are the lines to name
-    where a part exists. Raises AdviceInputError when no line knows any part of it."""
+    where a part exists; `release` is the release to read the code for (its line must be
+    the only one in `kbs`). Raises AdviceInputError when no line knows any part of it."""
     every = list(every if every is not None else kbs)
-    readings = tuple(read_code(code, kb, [o for o in every if o is not kb], causes) for kb in kbs)
+    readings = tuple(read_code(code, kb, [o for o in every if o is not kb], causes, release)
+                     for kb in kbs)
     unknown = [p for i, p in enumerate(readings[0].parts)
                if not any(r.parts[i].error for r in readings) and not p.elsewhere]
     if unknown:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from configgen.advise.causes import Causes, Security
 from configgen.headerfile import Header
+from configgen.kb import releases
 from configgen.kb.model import KnowledgeBase
 from configgen.options import OptionSet
 
@@ -26,7 +27,7 @@ SUITES = "MBEDTLS_SSL_CIPHERSUITES"
 
 # Finding kinds, most urgent first; the first four fail the review.
 FAILING = ("does not compile", "known defect", "missing", "too small")
-KINDS = (*FAILING, "risky", "unneeded", "different value")
+KINDS = (*FAILING, "unmaintained", "risky", "unneeded", "different value")
 
 
 @dataclass(frozen=True)
@@ -136,10 +137,12 @@ def _needed_findings(header: Header, needed: OptionSet, kb: KnowledgeBase,
 
 
 def review(header: Header, needed: OptionSet, kb: KnowledgeBase, causes: Causes,
-           security: Security, sizes: Mapping[str, int]) -> Review:
-    """What the header lacks, has too small, does not need, or risks, against `needed`;
-    `sizes` (option -> bytes of code, sizes.toml of the line) estimates what unneeded
-    options cost."""
+           security: Security, sizes: Mapping[str, int],
+           release: releases.ReleaseFacts | None = None) -> Review:
+    """What the header lacks, has too small, does not need, or risks, against `needed`, for
+    the release the device runs (default: the knowledge base's); `sizes` (option -> bytes of
+    code, sizes.toml of the line) estimates what unneeded options cost."""
+    release = release or releases.facts_for(kb.version)
     found = [
         Finding("does not compile", "", f"{d.message} ({d.file}:{d.line})")
         for d in kb.evaluate(header.active()).errors
@@ -149,7 +152,9 @@ def review(header: Header, needed: OptionSet, kb: KnowledgeBase, causes: Causes,
     codes = {e.name: e.code for e in kb.errors}
     found += [Finding("known defect", d.header[0], d.why,
                       predicted=(f"-0x{-codes[d.error]:04X} {d.error.removeprefix('MBEDTLS_ERR_')}",))
-              for d in security.defects if d.hit(kb.line, header.active(), wanted)]
+              for d in security.defects if d.hit(release, header.active(), wanted)]
+    if release.end_of_life:
+        found.append(Finding("unmaintained", f"mbedTLS {kb.line}", release.end_of_life))
     for name in header.active():
         risk = security.risk(kb.line, name)
         if risk:
@@ -164,7 +169,7 @@ def review(header: Header, needed: OptionSet, kb: KnowledgeBase, causes: Causes,
             found.append(Finding("unneeded", name, f"not an option of mbedTLS {kb.version}"))
     order = {kind: i for i, kind in enumerate(KINDS)}
     ranked = sorted(found, key=lambda f: (order[f.kind], _index(kb, f.option)))
-    return Review(header.where, kb.version, tuple(ranked))
+    return Review(header.where, release.release, tuple(ranked))
 
 
 def _index(kb: KnowledgeBase, name: str) -> int:

@@ -11,6 +11,8 @@ from configgen import kb as knowledge
 from configgen.advise import causes
 from configgen.advise.diagnose import diagnose, read_log
 from configgen.advise.explain import AdviceInputError
+from configgen.commands.explain import add_release_option
+from configgen.kb import releases
 from configgen.kb.model import LINES
 from configgen.report import text
 
@@ -19,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("log", metavar="LOGFILE", help="the debug log (- for stdin)")
     parser.add_argument("--mbedtls", choices=LINES,
                         help="the mbedTLS line of the device (default: read from the log)")
+    add_release_option(parser)
 
 
 def read_text(name: str) -> str:
@@ -43,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
     trace = read_log(log, [(f.bit, f.description) for f in every[-1].verify_flags])
     if args.mbedtls:
         trace = replace(trace, line=args.mbedtls)
-    found = diagnose(trace, every, causes.load())
+    if args.release:
+        trace = replace(trace, line=releases.line_of(args.release.release))
+    found = diagnose(trace, every, causes.load(), args.release)
     print("\n".join(text.diagnosis(found, every)))
     return 0

@@ -8,6 +8,7 @@ import re
 from dataclasses import asdict
 
 from configgen import kb as knowledge
+from configgen import sources
 from configgen.advise import causes
 from configgen.advise.explain import (
     AdviceInputError,
@@ -16,6 +17,7 @@ from configgen.advise.explain import (
     parse_code,
     parse_flags,
 )
+from configgen.kb import releases
 from configgen.kb.model import LINES
 from configgen.report import text
 
@@ -29,7 +31,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--flags", "--verify-flags", dest="flags", action="append", default=[],
                         metavar="FLAGS", help="X.509 verify flags, e.g. 0x08")
     parser.add_argument("--mbedtls", choices=LINES, help="one mbedTLS line (default: every line)")
+    add_release_option(parser)
     parser.add_argument("--json", action="store_true", help="JSON for machines")
+
+
+def add_release_option(parser: argparse.ArgumentParser) -> None:
+    """--release, shared by the advisor commands: the exact release the device runs."""
+    parser.add_argument("--release", type=release_type, metavar="X.Y.Z",
+                        help="the exact mbedTLS release the device runs (e.g. 3.6.2): its "
+                        "known defects and missing capabilities are named too")
+
+
+def release_type(value: str) -> releases.ReleaseFacts:
+    """--release's value, checked: a release of a line configgen knows."""
+    if not releases.is_release(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a release (write it as 3.6.2)")
+    problem = sources.unsupported(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return releases.facts_for(value)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,9 +57,12 @@ def run(args: argparse.Namespace) -> int:
         raise AdviceInputError(
             "nothing to explain: give an error code (e.g. -0x2700) or --flags 0x08")
     every = [knowledge.load(line) for line in LINES]
-    chosen = [kb for kb in every if args.mbedtls in (None, kb.line)]
+    line = releases.line_of(args.release.release) if args.release else args.mbedtls
+    if args.release and args.mbedtls not in (None, line):
+        raise AdviceInputError(f"--release {args.release.release} is of mbedTLS {line}, not {args.mbedtls}")
+    chosen = [kb for kb in every if line in (None, kb.line)]
     known = causes.load()
-    codes = [explain_code(parse_code(c), chosen, known, every) for c in args.codes]
+    codes = [explain_code(parse_code(c), chosen, known, every, args.release) for c in args.codes]
     flag_sets = [explain_flags(parse_flags(f), chosen[-1], known) for f in args.flags]
     if args.json:
         print(json.dumps({"codes": [asdict(c) for c in codes],

@@ -10,9 +10,10 @@ from pathlib import Path
 from configgen import headerfile
 from configgen import kb as knowledge
 from configgen import profile as profiles
+from configgen import sources
 from configgen.advise import causes, debughelp
 from configgen.advise.diff import diff
-from configgen.errors import ConfiggenError
+from configgen.errors import ConfiggenError, SourceTreeError
 from configgen.generate import generate
 from configgen.kb.model import LINES
 from configgen.output import write_if_changed
@@ -36,6 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "CONFIG_MBEDTLS_HEAP_SIZE (estimated from the buffers without it)")
     parser.add_argument("--mbedtls", choices=LINES, help="the mbedTLS line (default: the profile's)")
     parser.add_argument(
+        "--mbedtls-src", metavar="DIR",
+        help="the mbedTLS tree the firmware builds: its release is the target, and the header is "
+        "proven against it (default: the board's SDK release, else the line's tested release, "
+        "proven against the cached sources)",
+    )
+    parser.add_argument(
         "--offline", action="store_true",
         help="replay the servers' recorded snapshots instead of probing them (deterministic builds)",
     )
@@ -55,10 +62,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     proof.add_argument(
         "--no-verify", dest="verify", action="store_const", const=Mode.OFF,
         help="write the header without building it and handshaking with the servers",
-    )
-    parser.add_argument(
-        "--mbedtls-src", action="append", metavar="DIR",
-        help="the mbedTLS tree to prove the header against (default: the cached sources)",
     )
 
 
@@ -90,6 +93,17 @@ def _in_words(path: Path, text: str, line: str) -> list[str]:
         f"{path}: only comments change (the reasons or the banner)"]
 
 
+def _tree_version(directory: str | None, line: str) -> str | None:
+    """The release of the user's tree (--mbedtls-src), checked to be of the profile's line."""
+    if directory is None:
+        return None
+    tree = sources.open_tree(directory)
+    if tree.line != line:
+        raise SourceTreeError(f"is mbedTLS {tree.version}; the profile builds for {line}",
+                              where=directory, hint=f"pass --mbedtls {tree.line}, or a {line} tree")
+    return tree.version
+
+
 def run(args: argparse.Namespace) -> int:
     profile = profiles.load(args.profile, args.mbedtls)
     fmt = args.format or profile.format
@@ -100,9 +114,13 @@ def run(args: argparse.Namespace) -> int:
         raise ConfiggenError("--heap-peak takes a positive number of bytes, with --format zephyr")
     if fmt != "header":
         return _run_format(args, profile, fmt)
+    tree_version = _tree_version(args.mbedtls_src, profile.mbedtls)
     result = generate(profile, args.output, args.mbedtls, os.environ.get(ENV_COMMAND), args.offline,
-                      args.debug, args.verify, args.mbedtls_src, _progress())
+                      args.debug, tree_version, verify=args.verify,
+                      mbedtls_src=[args.mbedtls_src] if args.mbedtls_src else None, progress=_progress())
     text = result.text
+    if result.release.end_of_life:
+        print(f"configgen: warning: {result.release.end_of_life}", file=sys.stderr)
     for warning in result.options.warnings:
         print(f"configgen: warning: {warning}", file=sys.stderr)
     if result.proven is not None and result.proven.version is None:

@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     if line is not None and line != kb.line:
         raise HeaderError(f"is a header for mbedTLS {line}, the profile builds for {kb.line}",
                           where=str(args.header), hint="pass --mbedtls to review it for another line")
-    needed = generate(profile, None, args.mbedtls, None, args.offline).options
-    found = review(header, needed, kb, causes.load(), causes.security(), causes.sizes()[kb.line])
+    target = generate(profile, None, args.mbedtls, None, args.offline)
+    found = review(header, target.options, kb, causes.load(), causes.security(), causes.sizes()[kb.line],
+                   target.release)
     print(markdown.review(found) if args.format == "markdown" else "\n".join(text.review(found)))
     return 1 if found.failing else 0

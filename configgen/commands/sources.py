@@ -9,11 +9,11 @@ from configgen import sources
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "lines",
+        "releases",
         nargs="*",
-        metavar="LINE",
-        help=f"mbedTLS lines to provide ({', '.join(sorted(sources.DEBIAN_PACKAGES))}; "
-        "default: all, or those of --mbedtls-src)",
+        metavar="RELEASE",
+        help=f"mbedTLS releases or lines to provide ({', '.join(sources.TESTED_RELEASES)}, or "
+        f"{', '.join(sources.LINE_RELEASES)}; default: every tested release, or those of --mbedtls-src)",
     )
     add_source_option(parser)
     parser.add_argument(
@@ -32,13 +32,13 @@ def add_source_option(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.lines:
-        lines = args.lines
+    if args.releases:
+        wanted = args.releases
     elif args.mbedtls_src:
-        lines = [tree.line for tree in sources.user_trees(args.mbedtls_src)]
+        wanted = [tree.version for tree in sources.user_trees(args.mbedtls_src)]
     else:
-        lines = sorted(sources.DEBIAN_PACKAGES)
-    for line in lines:
-        tree = sources.find_tree(line, args.mbedtls_src, fetch=not args.no_fetch)
+        wanted = list(sources.TESTED_RELEASES)
+    for release in wanted:
+        tree = sources.find_tree(release, args.mbedtls_src, fetch=not args.no_fetch)
         print(f"{tree.line}\t{tree.version}\t{tree.root}")
     return 0
