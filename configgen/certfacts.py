@@ -65,6 +65,7 @@ class ExtensionFacts:
     name: str
     critical: bool
     policies: tuple[str, ...] = ()  # certificatePolicies: the policy OIDs
+    well_formed: bool = True  # the value is exactly its ASN.1 type (judged where asn1crypto knows it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,7 @@ class CertFacts:
     serial: str  # hex
     not_before: dt.datetime
     not_after: dt.datetime
-    version: int  # 1 or 3, as X.509 numbers them
+    version: int  # 1, 2 or 3, as X.509 numbers them
     public_key: PublicKeyFacts
     signature: SignatureFacts
     is_ca: bool | None  # None: no basicConstraints
@@ -125,11 +126,38 @@ class KeyFacts:
     public_key: PublicKeyFacts
 
 
+class Flaw(str, Enum):
+    """Why mbedtls_x509_crt_parse_file() stops at a slot before its DER parser (configgen/crtfile.py)."""
+
+    SPACE_IN_LINE = "space-inside-base64-line"
+    BAD_CHARACTER = "bad-base64-character"
+    BASE64_LENGTH = "base64-length"  # digits not a multiple of 4: refused by 3.6, read by 2.28
+    EMPTY_PEM = "empty-pem-block"  # END right after BEGIN
+    BLANK_PEM = "blank-pem-block"  # only white space between BEGIN and END
+    ENCRYPTED_PEM = "encrypted-pem-certificate"
+    NOT_DER = "not-der"  # no outer SEQUENCE
+    NO_TBS = "no-tbs-certificate"  # a SEQUENCE, but not a certificate inside (PKCS#7, a key, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One certificate as mbedTLS finds it in a file: a CERTIFICATE PEM block, or the whole
+    file read as DER. `der` is what reaches mbedtls_x509_crt_parse_der(); `cert` indexes the
+    file's certificates (None: nothing configgen could read either)."""
+
+    pem: bool
+    der: bytes | None
+    flaw: Flaw | None
+    trailing: int = 0  # DER: bytes after the outer SEQUENCE, which mbedTLS ignores
+    cert: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class FileFacts:
-    """Everything one file holds."""
+    """Everything one file holds, and the slots mbedtls_x509_crt_parse_file() finds in it."""
 
     source: str
     container: Container
     certificates: tuple[CertFacts, ...]
     keys: tuple[KeyFacts, ...]
+    slots: tuple[Slot, ...] = ()

@@ -1,9 +1,13 @@
 """The certificate inspector: files in, facts out, and what mbedTLS needs for them.
 
 - `read_bytes(path)` is the only function here that touches the file system.
-- `parse(data, where, password)` turns bytes into FileFacts (pure; cryptography does all
-  the ASN.1). A key's facts keep its type, size and public fingerprint; the key object
-  itself is dropped at once, and no key material is printed, logged or written.
+- `parse(data, where, password)` turns bytes into FileFacts (pure). The file is walked as
+  mbedtls_x509_crt_parse_file() walks it (configgen/crtfile.py); names, keys and signatures
+  are read with cryptography, extensions with asn1crypto, whose tolerant DER reader accepts
+  what mbedTLS's parser accepts and cryptography refuses (a BOOLEAN encoded 01, keyUsage
+  decipherOnly without keyAgreement). A key's facts keep its type, size and public
+  fingerprint; the key object itself is dropped at once, and no key material is printed,
+  logged or written.
 - `certificate_verdict(cert, kb, role)` says, for one mbedTLS line, whether the default
   configuration parses the certificate, which options it needs (and why), and what cannot
   be helped; `file_needs(facts)` adds what the container needs (PEM).
@@ -11,6 +15,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import warnings
@@ -21,23 +26,31 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import binascii
+
+from asn1crypto import cms as asn1cms
+from asn1crypto import core as asn1core
+from asn1crypto import x509 as asn1x509
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.utils import CryptographyDeprecationWarning
-from cryptography.x509.oid import ExtensionOID, SignatureAlgorithmOID
+from cryptography.x509.oid import SignatureAlgorithmOID
 
+from configgen import crtfile
 from configgen.certfacts import (
     CertFacts,
     Container,
     ExtensionFacts,
     FileFacts,
+    Flaw,
     KeyFacts,
     KeyType,
     PublicKeyFacts,
     SignatureFacts,
+    Slot,
 )
 from configgen.errors import CertificateError
 from configgen.kb import cpp
@@ -56,6 +69,49 @@ ERR_UNKNOWN_NAMED_CURVE = -0x3A00
 ERR_INVALID_PUBKEY = -0x3B00
 ERR_FEATURE_UNAVAILABLE = -0x2080
 ERR_INVALID_EXTENSIONS = -0x2562
+# x509_crt.c x509_crt_parse_der_core (3.6.6:1262-1278, 2.28.3:1284-1302): extensions are read
+# only from a version-3 certificate; in any other their bytes are left over at the end of the
+# TBSCertificate: X509_INVALID_FORMAT + ASN1_LENGTH_MISMATCH. 2.28 has an option for it.
+ERR_EXTENSIONS_NOT_V3 = -0x21E6
+NON_V3_EXTENSIONS_OPTION = "MBEDTLS_X509_ALLOW_EXTENSIONS_NON_V3"
+# x509_crt.c x509_get_basic_constraints (3.6.6:546, 2.28.3:526): "Do not accept max_pathlen
+# equal to INT_MAX": X509_INVALID_EXTENSIONS + ASN1_INVALID_LENGTH.
+ERR_PATHLEN_INT_MAX = -0x2564
+INT_MAX = 2**31 - 1
+# What mbedtls_x509_crt_parse() returns for a file, beside the certificates' own errors
+# (x509_crt.c mbedtls_x509_crt_parse, pem.c, base64.c; error values from x509.h, pem.h, base64.h).
+ERR_X509_INVALID_FORMAT = -0x2180  # no outer SEQUENCE
+ERR_NOT_A_CERTIFICATE = -0x21E2  # X509_INVALID_FORMAT + ASN1_UNEXPECTED_TAG: no TBSCertificate
+ERR_CERT_UNKNOWN_FORMAT = -0x2780  # PEM, but no CERTIFICATE block read
+ERR_PEM_BASE64 = -0x112C  # PEM_INVALID_DATA + BASE64_INVALID_CHARACTER
+ERR_PEM_INVALID_DATA = -0x1100
+ERR_PEM_BAD_INPUT_DATA = -0x1480  # stops mbedtls_x509_crt_parse() at once (x509_crt.c:1449)
+ERR_PEM_PASSWORD_REQUIRED = -0x1300
+# Per flaw of a slot (configgen/crtfile.py), what it returns on each line; absent: that line
+# reads on (2.28.3's base64.c has no length check; its pem.c no empty-output check).
+FLAW_ERRORS: dict[Flaw, dict[str, int]] = {
+    Flaw.SPACE_IN_LINE: {"2.28": ERR_PEM_BASE64, "3.6": ERR_PEM_BASE64},
+    Flaw.BAD_CHARACTER: {"2.28": ERR_PEM_BASE64, "3.6": ERR_PEM_BASE64},
+    Flaw.BASE64_LENGTH: {"3.6": ERR_PEM_BASE64},
+    Flaw.EMPTY_PEM: {"2.28": ERR_PEM_INVALID_DATA, "3.6": ERR_PEM_INVALID_DATA},
+    Flaw.BLANK_PEM: {"2.28": ERR_X509_INVALID_FORMAT, "3.6": ERR_PEM_BAD_INPUT_DATA},
+    Flaw.ENCRYPTED_PEM: {"2.28": ERR_PEM_PASSWORD_REQUIRED, "3.6": ERR_PEM_PASSWORD_REQUIRED},
+    Flaw.NOT_DER: {"2.28": ERR_X509_INVALID_FORMAT, "3.6": ERR_X509_INVALID_FORMAT},
+    Flaw.NO_TBS: {"2.28": ERR_NOT_A_CERTIFICATE, "3.6": ERR_NOT_A_CERTIFICATE},
+}
+_REENCODE = "re-encode it: openssl x509 -in FILE -out FIXED.pem"
+FLAW_TEXT: dict[Flaw, tuple[str, str]] = {
+    Flaw.SPACE_IN_LINE: ("has a space inside a base64 line, which mbedtls_base64_decode() refuses "
+                         "(base64.c: \"Space inside a line is an error\")", f"remove the spaces, or {_REENCODE}"),
+    Flaw.BAD_CHARACTER: ("has a character that is not base64 (or '=' before the end)", _REENCODE),
+    Flaw.BASE64_LENGTH: ("has a number of base64 digits that is not a multiple of 4 (a line cut short?)", _REENCODE),
+    Flaw.EMPTY_PEM: ("is empty: END follows BEGIN", "put the certificate between BEGIN and END"),
+    Flaw.BLANK_PEM: ("holds only white space", "put the certificate between BEGIN and END"),
+    Flaw.ENCRYPTED_PEM: ("is an encrypted certificate (Proc-Type: 4,ENCRYPTED)", "decrypt it: openssl x509 -in FILE -out PLAIN.pem"),
+    Flaw.NOT_DER: ("is neither PEM with a '-----BEGIN CERTIFICATE-----' line nor a DER certificate",
+                   "give the certificate as PEM (BEGIN CERTIFICATE) or DER"),
+    Flaw.NO_TBS: ("is DER but not a certificate (mbedTLS reads it as one certificate)", "give the certificate as PEM or DER"),
+}
 
 _PEM_BEGIN = b"-----BEGIN "
 _CERT_LABELS = {"CERTIFICATE", "X509 CERTIFICATE"}
@@ -122,9 +178,14 @@ def parse(data: bytes, where: str, password: bytes | None = None) -> FileFacts:
         # cryptography warns about what it will refuse one day (e.g. a root's serial of 0,
         # in Debian's ca-certificates); mbedTLS reads those, so the facts keep them quietly.
         warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        slots = crtfile.walk(data)
         if _PEM_BEGIN in data[:4096] or data.lstrip().startswith(b"-----"):
-            return _parse_pem(data, where, password)
-        return _parse_der(data, where, password)
+            facts = _parse_pem(data, where, password)
+        else:
+            facts = _parse_der(data, slots[0], where, password)
+    index = {c.der: c.index for c in facts.certificates}
+    return dataclasses.replace(facts, slots=tuple(
+        dataclasses.replace(s, cert=index.get(s.der)) if s.der is not None else s for s in slots))
 
 
 def _pem_blocks(data: bytes, where: str) -> list[tuple[str, bytes]]:
@@ -157,9 +218,9 @@ def _parse_pem(data: bytes, where: str, password: bytes | None) -> FileFacts:
         what = f"PEM block {number} ({label})"
         try:
             if label in _CERT_LABELS:
-                certs.append(x509.load_pem_x509_certificate(block))
+                certs.append(_pem_certificate(block, what, where))
             elif label in _PKCS7_LABELS:
-                certs.extend(pkcs7.load_pem_pkcs7_certificates(block))
+                certs.extend(_pkcs7_certificates(pem_der(block), f"{what} is a PKCS#7 container", where))
                 container = Container.PKCS7_PEM
             elif label in _KEY_LABELS:
                 encrypted = label == "ENCRYPTED PRIVATE KEY" or b"ENCRYPTED" in block[:200]
@@ -185,6 +246,28 @@ def _parse_pem(data: bytes, where: str, password: bytes | None) -> FileFacts:
     return _facts(where, container, certs, keys)
 
 
+def _pem_certificate(block: bytes, what: str, where: str) -> x509.Certificate:
+    """A CERTIFICATE block decoded as leniently as mbedTLS decodes it (binascii ignores a
+    non-canonical last digit, which cryptography's PEM reader refuses); whether mbedTLS reaches
+    the block at all is crtfile.walk's question."""
+    try:
+        der = pem_der(block)
+    except binascii.Error as error:
+        raise CertificateError(f"{what} is not valid base64: {error}", where=where) from None
+    return x509.load_der_x509_certificate(_outer(der))
+
+
+def pem_der(block: bytes) -> bytes:
+    """The DER inside one PEM block (binascii: tolerant of a non-canonical last digit)."""
+    return binascii.a2b_base64(b"".join(line for line in block.splitlines() if not line.startswith(b"-----")))
+
+
+def _outer(der: bytes) -> bytes:
+    """The certificate's own bytes: mbedTLS ignores what follows the outer SEQUENCE."""
+    slot = crtfile.der_slot(der, pem=False)
+    return slot.der if slot.der is not None else der
+
+
 def _decrypt_pem_key(block: bytes, password: bytes | None, what: str, where: str) -> Any:
     try:
         return serialization.load_pem_private_key(block, password)
@@ -192,19 +275,18 @@ def _decrypt_pem_key(block: bytes, password: bytes | None, what: str, where: str
         raise CertificateError(f"{what}: wrong password (or damaged key)", where=where) from None
 
 
-def _parse_der(data: bytes, where: str, password: bytes | None) -> FileFacts:
+def _parse_der(data: bytes, slot: Slot, where: str, password: bytes | None) -> FileFacts:
     if not data[:1] == b"\x30":
         raise CertificateError(
             "is neither PEM nor DER (a certificate, PKCS#7, PKCS#12 or private key)", where=where
         )
-    try:
-        return _facts(where, Container.DER, [x509.load_der_x509_certificate(data)], [])
-    except _DECODE_ERRORS:
-        pass
-    try:
-        return _facts(where, Container.PKCS7_DER, pkcs7.load_der_pkcs7_certificates(data), [])
-    except _DECODE_ERRORS:
-        pass
+    if slot.der is not None:
+        try:
+            return _facts(where, Container.DER, [x509.load_der_x509_certificate(slot.der)], [])
+        except _DECODE_ERRORS:
+            pass
+    if _is_pkcs7(data):
+        return _facts(where, Container.PKCS7_DER, _pkcs7_certificates(data, "is a PKCS#7 container", where), [])
     for loader in (_der_key, _pkcs12):
         found = loader(data, where, password)
         if found is not None:
@@ -213,6 +295,46 @@ def _parse_der(data: bytes, where: str, password: bytes | None) -> FileFacts:
         "is DER but not a certificate, PKCS#7, PKCS#12 or private key (truncated or damaged?)",
         where=where,
     )
+
+
+_PKCS7_HINT = "mbedtls_x509_crt_parse() cannot read PKCS#7 anyway: embed the certificates as PEM or DER"
+
+
+def _signed_data(der: bytes) -> Any:
+    """A PKCS#7 (CMS) ContentInfo's SignedData, a bare SignedData, or None for another CMS
+    type; ValueError when the bytes are no PKCS#7 at all."""
+    try:
+        info = asn1cms.ContentInfo.load(der)
+        kind = info["content_type"].native
+        if "." in kind:
+            raise ValueError(f"not a CMS content type: {kind}")
+        return info["content"] if kind == "signed_data" else None
+    except _DECODE_ERRORS:
+        signed = asn1cms.SignedData.load(der)
+        signed["digest_algorithms"].native  # noqa: B018 - proves the shape
+        return signed
+
+
+def _is_pkcs7(der: bytes) -> bool:
+    try:
+        _signed_data(der)
+    except _DECODE_ERRORS:
+        return False
+    return True
+
+
+def _pkcs7_certificates(der: bytes, what: str, where: str) -> list[x509.Certificate]:
+    """The certificates of a PKCS#7 (CMS) container, read with asn1crypto, which also takes
+    the signed, unsigned and odd ones cryptography's PKCS#7 loader refuses."""
+    try:
+        content = _signed_data(der)
+        found = [c.chosen.dump() for c in content["certificates"]] if content is not None and content["certificates"].native else []
+        certs = [x509.load_der_x509_certificate(_outer(c)) for c in found]
+    except _DECODE_ERRORS as error:
+        raise CertificateError(f"{what} that cannot be read: {_reason(error)}", where=where, hint=_PKCS7_HINT) from None
+    if not certs:
+        raise CertificateError(f"{what} without certificates", where=where, hint=_PKCS7_HINT)
+    return certs
 
 
 def _der_key(data: bytes, where: str, password: bytes | None) -> FileFacts | None:
@@ -317,8 +439,8 @@ def _cert_facts(cert: x509.Certificate, where: str, index: int, container: Conta
         except _DECODE_ERRORS:
             public_key = PublicKeyFacts(KeyType.OTHER, spki_oid, None, None, None,
                                         hashlib.sha256(der).hexdigest())
-        extensions = cert.extensions
-        basic = _basic(extensions)
+        extensions = _Tbs.read(der)
+        basic = extensions.basic()
         cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
         facts = CertFacts(
             source=where,
@@ -330,23 +452,16 @@ def _cert_facts(cert: x509.Certificate, where: str, index: int, container: Conta
             serial=format(cert.serial_number, "x"),
             not_before=cert.not_valid_before_utc,
             not_after=cert.not_valid_after_utc,
-            version=1 if cert.version is x509.Version.v1 else 3,
+            version=extensions.version,
             public_key=public_key,
             signature=_signature_facts(cert),
             is_ca=basic[0],
             path_length=basic[1],
-            key_usage=_key_usage(extensions),
-            extended_key_usage=_eku(extensions),
-            dns_names=_san(extensions, x509.DNSName),
-            ip_addresses=_san(extensions, x509.IPAddress),
-            extensions=tuple(
-                ExtensionFacts(
-                    e.oid.dotted_string, e.oid._name, e.critical,
-                    tuple(p.policy_identifier.dotted_string for p in e.value)
-                    if isinstance(e.value, x509.CertificatePolicies) else (),
-                )
-                for e in extensions
-            ),
+            key_usage=extensions.key_usage(),
+            extended_key_usage=extensions.eku(),
+            dns_names=extensions.san("dns_name"),
+            ip_addresses=extensions.san("ip_address"),
+            extensions=extensions.facts(),
             fingerprint=hashlib.sha256(der).hexdigest(),
             der=der,
         )
@@ -380,40 +495,73 @@ def _signature_facts(cert: x509.Certificate) -> SignatureFacts:
     return SignatureFacts(oid.dotted_string, name, hash_name, scheme)
 
 
-def _ext(extensions: x509.Extensions, oid: x509.ObjectIdentifier) -> Any:
+_KEY_USAGE_NAMES = {"non_repudiation": "content_commitment"}  # asn1crypto -> cryptography's names
+_KEY_USAGE_ORDER = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+                    "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
+
+
+@dataclass(frozen=True)
+class _Tbs:
+    """A certificate's version and extensions as asn1crypto reads them: tolerant, as
+    x509_crt.c is (it takes any non-zero BOOLEAN, and keyUsage bits in any combination)."""
+
+    version: int  # 1, 2 or 3, as X.509 numbers them
+    items: tuple[Any, ...]
+
+    @classmethod
+    def read(cls, der: bytes) -> _Tbs:
+        tbs = asn1x509.Certificate.load(der)["tbs_certificate"]
+        found = tbs["extensions"]
+        return cls(int(tbs["version"].native[1:]), tuple(found) if found.native is not None else ())
+
+    def _value(self, name: str) -> Any:
+        found = next((e for e in self.items if e["extn_id"].native == name), None)
+        return None if found is None else found["extn_value"].parsed
+
+    def basic(self) -> tuple[bool | None, int | None]:
+        value = self._value("basic_constraints")
+        return (None, None) if value is None else (bool(value["ca"].native), value["path_len_constraint"].native)
+
+    def key_usage(self) -> tuple[str, ...] | None:
+        value = self._value("key_usage")
+        if value is None:
+            return None
+        used = {_KEY_USAGE_NAMES.get(n, n) for n in value.native}
+        return tuple(n for n in _KEY_USAGE_ORDER if n in used)
+
+    def eku(self) -> tuple[str, ...]:
+        value = self._value("extended_key_usage")
+        return tuple(x509.ObjectIdentifier(p.dotted)._name for p in value) if value is not None else ()
+
+    def san(self, kind: str) -> tuple[str, ...]:
+        value = self._value("subject_alt_name")
+        return tuple(str(n.native) for n in value if n.name == kind) if value is not None else ()
+
+    def facts(self) -> tuple[ExtensionFacts, ...]:
+        out = []
+        for e in self.items:
+            oid = e["extn_id"].dotted
+            policies = (tuple(p["policy_identifier"].dotted for p in e["extn_value"].parsed)
+                        if e["extn_id"].native == "certificate_policies" else ())
+            out.append(ExtensionFacts(oid, x509.ObjectIdentifier(oid)._name, bool(e["critical"].native), policies,
+                                      _well_formed(e["extn_value"])))
+        return tuple(out)
+
+
+def _well_formed(value: Any) -> bool:
+    """Whether an extension's value is exactly its ASN.1 type: no bytes after it, no field the
+    type does not have (x509_crt.c checks both for every extension it parses, e.g.
+    x509_get_authority_key_id's `if (*p != end) return ... LENGTH_MISMATCH`)."""
+    kind = type(value.parsed)
+    if kind is asn1core.Any:
+        return True  # a type asn1crypto does not know: not judged here
     try:
-        return extensions.get_extension_for_oid(oid).value
-    except x509.ExtensionNotFound:
-        return None
-
-
-def _basic(extensions: x509.Extensions) -> tuple[bool | None, int | None]:
-    value = _ext(extensions, ExtensionOID.BASIC_CONSTRAINTS)
-    return (None, None) if value is None else (value.ca, value.path_length)
-
-
-def _key_usage(extensions: x509.Extensions) -> tuple[str, ...] | None:
-    value = _ext(extensions, ExtensionOID.KEY_USAGE)
-    if value is None:
-        return None
-    names = ["digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
-             "key_agreement", "key_cert_sign", "crl_sign"]
-    used = [n for n in names if getattr(value, n)]
-    if value.key_agreement:
-        used += [n for n in ("encipher_only", "decipher_only") if getattr(value, n)]
-    return tuple(used)
-
-
-def _eku(extensions: x509.Extensions) -> tuple[str, ...]:
-    value = _ext(extensions, ExtensionOID.EXTENDED_KEY_USAGE)
-    return tuple(o._name for o in value) if value is not None else ()
-
-
-def _san(extensions: x509.Extensions, kind: type) -> tuple[str, ...]:
-    value = _ext(extensions, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
-    if value is None:
-        return ()
-    return tuple(str(v) for v in value.get_values_for_type(kind))
+        again = kind.load(value.contents, strict=True)
+        again.native  # noqa: B018 - parses every field
+    except _DECODE_ERRORS:
+        return False
+    fields = getattr(again, "_fields", None)
+    return not fields or len(again.children) <= len(fields)
 
 
 # --- verdicts per mbedTLS line ----------------------------------------------------------------
@@ -492,7 +640,7 @@ def certificate_verdict(cert: CertFacts, kb: KnowledgeBase, role: Role) -> CertV
     _, outcome = _defaults(kb)
     needs: list[Need] = []
     problems: list[Problem] = []
-    errors: list[int] = []
+    errors: list[int | None] = []  # None: fails with a code that cannot be told in advance
     what = f"'{cert.display_name}'"
 
     def need_guard(guard: str, reason: str) -> None:
@@ -554,7 +702,10 @@ def certificate_verdict(cert: CertFacts, kb: KnowledgeBase, role: Role) -> CertV
                 if not outcome.holds(group["guard"]):
                     errors.append(ERR_UNKNOWN_NAMED_CURVE)
 
+    _basic_constraints(cert, kb, problems, errors)
+    _malformed_extensions(cert, kb, outcome, problems, errors)
     callback = _critical_extensions(cert, kb, role, needs, problems, errors)
+    _extensions_not_v3(cert, kb, outcome, needs, problems, errors)
     unique = tuple(sorted(set(needs), key=lambda n: (n.option, n.value or "", n.reason)))
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.NOTE: 2}
     return CertVerdict(
@@ -568,8 +719,55 @@ def certificate_verdict(cert: CertFacts, kb: KnowledgeBase, role: Role) -> CertV
     )
 
 
+def _basic_constraints(cert: CertFacts, kb: KnowledgeBase, problems: list[Problem], errors: list[int | None]) -> None:
+    """x509_get_basic_constraints refuses a pathLenConstraint of INT_MAX (see ERR_PATHLEN_INT_MAX)."""
+    if cert.path_length is not None and cert.path_length >= INT_MAX:
+        errors.append(ERR_PATHLEN_INT_MAX)
+        problems.append(Problem(
+            Severity.ERROR, "pathlen-int-max",
+            f"'{cert.display_name}' has a pathLenConstraint of {cert.path_length}, which mbedTLS "
+            f"{kb.line} refuses (x509_crt.c: \"Do not accept max_pathlen equal to INT_MAX\")",
+            "reissue the certificate without pathLenConstraint, or with a small one", ERR_PATHLEN_INT_MAX,
+        ))
+
+
+def _malformed_extensions(cert: CertFacts, kb: KnowledgeBase, outcome: cpp.Outcome,
+                          problems: list[Problem], errors: list[int | None]) -> None:
+    """An extension this line parses whose value is malformed: X509_INVALID_EXTENSIONS plus an
+    ASN.1 error that depends on where the value breaks (so no single code is predicted)."""
+    parsed = {e["oid"] for e in kb.x509["extensions"] if outcome.holds(e["guard"])}
+    bad = [e for e in cert.extensions if not e.well_formed and e.oid in parsed]
+    if cert.version != 3 or not bad:
+        return
+    errors.append(None)
+    problems.append(Problem(
+        Severity.ERROR, "malformed-extension",
+        f"'{cert.display_name}' has a malformed {', '.join(e.name for e in bad)} extension, which "
+        f"mbedTLS {kb.line} parses and refuses (MBEDTLS_ERR_X509_INVALID_EXTENSIONS + an ASN.1 error)",
+        "reissue the certificate; the issuing tool wrote a broken extension", None,
+    ))
+
+
+def _extensions_not_v3(cert: CertFacts, kb: KnowledgeBase, outcome: cpp.Outcome, needs: list[Need],
+                       problems: list[Problem], errors: list[int | None]) -> None:
+    """Extensions in a certificate that is not version 3 (see ERR_EXTENSIONS_NOT_V3)."""
+    if cert.version == 3 or not cert.extensions:
+        return
+    message = (f"'{cert.display_name}' is a version-{cert.version} certificate carrying extensions; "
+               f"mbedTLS {kb.line} reads extensions only in version 3")
+    if kb.option(NON_V3_EXTENSIONS_OPTION) is not None:
+        needs.append(Need(NON_V3_EXTENSIONS_OPTION, None, f"{cert.label}: {message}"))
+        if outcome.holds(f"defined({NON_V3_EXTENSIONS_OPTION})"):
+            return
+        severity, fix = Severity.WARNING, f"define {NON_V3_EXTENSIONS_OPTION}, or reissue the certificate as version 3"
+    else:
+        severity, fix = Severity.ERROR, "reissue the certificate as version 3 (openssl x509 -req ... -extfile ... writes v3)"
+    errors.append(ERR_EXTENSIONS_NOT_V3)
+    problems.append(Problem(severity, "extensions-not-v3", message, fix, ERR_EXTENSIONS_NOT_V3))
+
+
 def _critical_extensions(
-    cert: CertFacts, kb: KnowledgeBase, role: Role, needs: list[Need], problems: list[Problem], errors: list[int]
+    cert: CertFacts, kb: KnowledgeBase, role: Role, needs: list[Need], problems: list[Problem], errors: list[int | None]
 ) -> str | None:
     x = kb.x509
     _, outcome = _defaults(kb)
@@ -733,6 +931,91 @@ def file_needs(facts: FileFacts) -> tuple[Need, ...]:
     if facts.container.is_pem:
         return tuple(Need(option, None, f"{facts.source} is PEM") for option in PEM_OPTIONS)
     return ()
+
+
+@dataclass(frozen=True, slots=True)
+class FileVerdict:
+    """What mbedtls_x509_crt_parse_file() returns for one file on one line, as x509_crt.c
+    combines its slots: 0 when every certificate parsed, the number that failed when some
+    did, else the first error. `result` is None where the code cannot be told in advance."""
+
+    source: str
+    line: str
+    parses_by_default: bool
+    result: int | None
+    problems: tuple[Problem, ...]
+
+
+def file_verdict(facts: FileFacts, kb: KnowledgeBase, role: Role = Role.ANCHOR) -> FileVerdict:
+    """Does the default configuration of `kb.line` read the certificates of this file with
+    mbedtls_x509_crt_parse_file() (or _parse() with the file's bytes and their NUL)?"""
+    problems = _unreached(facts)
+    explained = bool(problems) and facts.container not in (Container.PEM, Container.DER)
+    codes: list[int | None] = []  # per slot: 0 parsed, an error, or None (not known)
+    for number, slot in enumerate(facts.slots, start=1):
+        where = f"PEM block {number}" if slot.pem else "the file"
+        flaw_code = FLAW_ERRORS[slot.flaw].get(kb.line) if slot.flaw else None
+        if flaw_code is not None and slot.flaw is not None:
+            text, fix = FLAW_TEXT[slot.flaw]
+            problems += [] if explained else [Problem(Severity.ERROR, slot.flaw.value, f"{facts.source}: {where} {text}",
+                                    fix.replace("FILE", facts.source), flaw_code)]
+            codes.append(flaw_code)
+            if flaw_code == ERR_PEM_BAD_INPUT_DATA:
+                break
+        elif slot.cert is None:
+            codes.append(None)  # configgen cannot read it; mbedTLS's code is not known
+        else:
+            verdict = certificate_verdict(facts.certificates[slot.cert], kb, role)
+            codes.append(0 if verdict.parses_by_default else verdict.parse_error)
+        if slot.trailing:
+            problems.append(Problem(Severity.NOTE, "trailing-bytes",
+                                    f"{facts.source}: {slot.trailing} byte(s) after the DER certificate, which mbedTLS ignores",
+                                    "nothing to do; or cut the file to the certificate", None))
+    result = _combine(codes, facts.slots, ERR_PEM_BAD_INPUT_DATA in codes)
+    return FileVerdict(facts.source, kb.line, result == 0, result, tuple(problems))
+
+
+def _combine(codes: list[int | None], slots: tuple[Slot, ...], stopped: bool) -> int | None:
+    """x509_crt.c mbedtls_x509_crt_parse (3.6.6:1394-1500): DER is one certificate; PEM counts
+    the blocks that failed when one parsed, else returns the first error."""
+    if stopped:
+        return ERR_PEM_BAD_INPUT_DATA
+    if not slots:
+        return ERR_CERT_UNKNOWN_FORMAT
+    if not slots[0].pem:
+        return codes[0]
+    failed = [c for c in codes if c != 0]
+    if len(failed) < len(codes):
+        return len(failed)
+    return failed[0]
+
+
+def _unreached(facts: FileFacts) -> list[Problem]:
+    """Certificates configgen read that mbedtls_x509_crt_parse() never reaches."""
+    reached = {s.cert for s in facts.slots}
+    missed = [c for c in facts.certificates if c.index not in reached]
+    if not missed:
+        return []
+    source = facts.source
+    if facts.container in (Container.PKCS7_PEM, Container.PKCS7_DER):
+        inform = " -inform DER" if facts.container is Container.PKCS7_DER else ""
+        return [Problem(Severity.ERROR, "pkcs7-container",
+                        f"{source} is a PKCS#7 container ({len(facts.certificates)} certificate(s)); "
+                        "mbedtls_x509_crt_parse() cannot read PKCS#7",
+                        f"embed the certificates as PEM or DER: openssl pkcs7{inform} -print_certs -in {source} -out certs.pem",
+                        None)]
+    if facts.container is Container.PKCS12:
+        return [Problem(Severity.ERROR, "pkcs12-container",
+                        f"{source} is a PKCS#12 file; mbedtls_x509_crt_parse() cannot read PKCS#12",
+                        f"embed the certificates as PEM or DER: openssl pkcs12 -in {source} -nokeys -out certs.pem "
+                        "(and the key: -nocerts -nodes -out key.pem, for mbedtls_pk_parse_key())",
+                        None)]
+    labels = ", ".join(str(c.index + 1) for c in missed)
+    return [Problem(Severity.ERROR, "pem-label",
+                    f"{source}: certificate(s) {labels} are not in '-----BEGIN CERTIFICATE-----' blocks, "
+                    "the only PEM label mbedtls_x509_crt_parse() reads",
+                    f"relabel them BEGIN/END CERTIFICATE, or re-encode: openssl x509 -in {source} -out FIXED.pem",
+                    None)]
 
 
 def key_verdict(key: KeyFacts, kb: KnowledgeBase) -> tuple[tuple[Need, ...], tuple[Problem, ...]]:
