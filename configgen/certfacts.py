@@ -116,6 +116,16 @@ class CertFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyEncryption:
+    """How a private key is encrypted (read from the file, no password needed)."""
+
+    format: str  # "pem" (RFC 1421 Proc-Type/DEK-Info) | "pkcs8" (EncryptedPrivateKeyInfo) | "pkcs12"
+    scheme: str  # "rfc1421" | "pbes2" | "pkcs12-pbe" | "pbes1" | the algorithm OID when unknown
+    cipher: str | None  # "AES-256-CBC", "DES-EDE3-CBC", "DES-CBC", ...
+    hash: str | None  # the key derivation's hash: MD5 (RFC 1421), PBKDF2's PRF, PKCS#12's SHA-1
+
+
+@dataclass(frozen=True, slots=True)
 class KeyFacts:
     """A private key: its type and size, and which certificates carry its public half."""
 
@@ -124,6 +134,7 @@ class KeyFacts:
     container: Container
     encrypted: bool
     public_key: PublicKeyFacts
+    encryption: KeyEncryption | None = None
 
 
 class Flaw(str, Enum):

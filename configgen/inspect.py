@@ -30,6 +30,7 @@ import binascii
 
 from asn1crypto import cms as asn1cms
 from asn1crypto import core as asn1core
+from asn1crypto import keys as asn1keys
 from asn1crypto import x509 as asn1x509
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -46,6 +47,7 @@ from configgen.certfacts import (
     ExtensionFacts,
     FileFacts,
     Flaw,
+    KeyEncryption,
     KeyFacts,
     KeyType,
     PublicKeyFacts,
@@ -212,7 +214,7 @@ def _parse_pem(data: bytes, where: str, password: bytes | None) -> FileFacts:
     if not blocks:
         raise CertificateError("looks like PEM but holds no BEGIN/END block", where=where)
     certs: list[x509.Certificate] = []
-    keys: list[tuple[Any, bool]] = []
+    keys: list[tuple[Any, KeyEncryption | None]] = []
     container = Container.PEM
     for number, (label, block) in enumerate(blocks, start=1):
         what = f"PEM block {number} ({label})"
@@ -228,9 +230,11 @@ def _parse_pem(data: bytes, where: str, password: bytes | None) -> FileFacts:
                     raise PasswordNeeded(f"{what} is an encrypted private key", where=where,
                                          hint=_PASSWORD_HINT)
                 if encrypted:
-                    keys.append((_decrypt_pem_key(block, password, what, where), True))
+                    sealed = _pem_encryption(label, block)
+                    keys.append((_decrypt_pem_key(block, password, f"{what}, encrypted with {_describe(sealed)},", where),
+                                 sealed))
                 else:
-                    keys.append((serialization.load_pem_private_key(block, None), False))
+                    keys.append((serialization.load_pem_private_key(block, None), None))
             elif label == "CERTIFICATE REQUEST" or label == "NEW CERTIFICATE REQUEST":
                 raise CertificateError(f"{what} is a certificate signing request, not a certificate",
                                        where=where, hint="inspect the certificate the CA issued for it")
@@ -272,7 +276,8 @@ def _decrypt_pem_key(block: bytes, password: bytes | None, what: str, where: str
     try:
         return serialization.load_pem_private_key(block, password)
     except _DECODE_ERRORS:
-        raise CertificateError(f"{what}: wrong password (or damaged key)", where=where) from None
+        raise CertificateError(f"{what} cannot be decrypted: wrong password, damaged key, or an "
+                               "encryption the Python cryptography library does not undo", where=where) from None
 
 
 def _parse_der(data: bytes, slot: Slot, where: str, password: bytes | None) -> FileFacts:
@@ -340,7 +345,7 @@ def _pkcs7_certificates(der: bytes, what: str, where: str) -> list[x509.Certific
 def _der_key(data: bytes, where: str, password: bytes | None) -> FileFacts | None:
     try:
         key = serialization.load_der_private_key(data, None)
-        return _facts(where, Container.DER, [], [(key, False)])
+        return _facts(where, Container.DER, [], [(key, None)])
     except TypeError:  # encrypted PKCS#8
         if password is None:
             raise PasswordNeeded("is an encrypted private key", where=where, hint=_PASSWORD_HINT) from None
@@ -348,7 +353,7 @@ def _der_key(data: bytes, where: str, password: bytes | None) -> FileFacts | Non
             key = serialization.load_der_private_key(data, password)
         except _DECODE_ERRORS:
             raise CertificateError("encrypted private key: wrong password", where=where) from None
-        return _facts(where, Container.DER, [], [(key, True)])
+        return _facts(where, Container.DER, [], [(key, _pkcs8_encryption(data))])
     except _DECODE_ERRORS:
         return None
 
@@ -364,8 +369,47 @@ def _pkcs12(data: bytes, where: str, password: bytes | None) -> FileFacts | None
                                  hint=_PASSWORD_HINT) from None
         raise CertificateError("PKCS#12: wrong password (or damaged file)", where=where) from None
     certs = ([bundle.cert.certificate] if bundle.cert else []) + [c.certificate for c in bundle.additional_certs]
-    keys = [(bundle.key, password not in (None, b""))] if bundle.key is not None else []
+    sealed = KeyEncryption("pkcs12", "pkcs12", None, None) if password not in (None, b"") else None
+    keys = [(bundle.key, sealed)] if bundle.key is not None else []
     return _facts(where, Container.PKCS12, certs, keys)
+
+
+# asn1crypto's names of ciphers and PBE schemes, as mbedTLS names them (cipher.h, oid.c).
+_CIPHERS = {("tripledes", 24): "DES-EDE3-CBC", ("tripledes", 16): "DES-EDE-CBC", ("des", 8): "DES-CBC"}
+_PKCS12_PBE = {"pkcs12_sha1_tripledes_3key": "DES-EDE3-CBC", "pkcs12_sha1_tripledes_2key": "DES-EDE-CBC",
+               "pkcs12_sha1_rc2_128": "RC2-128-CBC", "pkcs12_sha1_rc2_40": "RC2-40-CBC",
+               "pkcs12_sha1_rc4_128": "RC4-128", "pkcs12_sha1_rc4_40": "RC4-40"}
+
+
+def _pem_encryption(label: str, block: bytes) -> KeyEncryption:
+    """A PEM key's encryption: PKCS#8 inside ENCRYPTED PRIVATE KEY, or RFC 1421 headers
+    (Proc-Type: 4,ENCRYPTED / DEK-Info: CIPHER,IV), whose key is derived with MD5."""
+    if label == "ENCRYPTED PRIVATE KEY":
+        return _pkcs8_encryption(pem_der(block))
+    info = next((line for line in block.splitlines() if line.startswith(b"DEK-Info:")), b"DEK-Info: ?,")
+    return KeyEncryption("pem", "rfc1421", info[9:].split(b",")[0].strip().decode("ascii", "replace"), "MD5")
+
+
+def _pkcs8_encryption(der: bytes) -> KeyEncryption:
+    """EncryptedPrivateKeyInfo's algorithm, read with asn1crypto (PBES2 with its KDF, PRF and
+    cipher; PKCS#12 PBE; PBES1)."""
+    try:
+        algorithm = asn1keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"]
+        name = algorithm["algorithm"].native
+        if name == "pbes2":
+            cipher = algorithm.encryption_cipher
+            size = algorithm.key_length
+            text = f"AES-{size * 8}-CBC" if cipher == "aes" else _CIPHERS.get((cipher, size), f"{cipher.upper()}-CBC")
+            prf = _HASH_NAMES.get(algorithm.kdf_hmac, algorithm.kdf_hmac.upper()) if algorithm.kdf == "pbkdf2" else None
+            return KeyEncryption("pkcs8", "pbes2", text, prf)
+        if name in _PKCS12_PBE:
+            return KeyEncryption("pkcs8", "pkcs12-pbe", _PKCS12_PBE[name], "SHA-1")
+        if name.startswith("pbes1_"):
+            hash_name, cipher = name.split("_")[1:3]
+            return KeyEncryption("pkcs8", "pbes1", f"{cipher.upper()}-CBC", _HASH_NAMES.get(hash_name, hash_name.upper()))
+        return KeyEncryption("pkcs8", str(name), None, None)
+    except _DECODE_ERRORS:
+        return KeyEncryption("pkcs8", "unknown", None, None)
 
 
 def _looks_like_pkcs12(data: bytes) -> bool:
@@ -385,14 +429,15 @@ def _reason(error: Exception) -> str:
 # --- facts ----------------------------------------------------------------------------------
 
 
-def _facts(where: str, container: Container, certs: list[x509.Certificate], keys: list[tuple[Any, bool]]) -> FileFacts:
+def _facts(where: str, container: Container, certs: list[x509.Certificate],
+           keys: list[tuple[Any, KeyEncryption | None]]) -> FileFacts:
     if not certs and not keys:
         raise CertificateError("holds no certificate and no private key", where=where)
     cert_facts = tuple(_cert_facts(cert, where, i, container) for i, cert in enumerate(certs))
     # Only the public half of each key survives this point.
     key_facts = tuple(
-        KeyFacts(where, i, container, encrypted, _public_key_facts(key.public_key(), None))
-        for i, (key, encrypted) in enumerate(keys)
+        KeyFacts(where, i, container, sealed is not None, _public_key_facts(key.public_key(), None), sealed)
+        for i, (key, sealed) in enumerate(keys)
     )
     return FileFacts(where, container, cert_facts, key_facts)
 
@@ -573,6 +618,11 @@ class Role(str, Enum):
 
     PRESENTED = "presented"
     ANCHOR = "anchor"
+    OWN = "own"  # the device's own certificate: it matches a private key given
+
+    @property
+    def parsed_by_application(self) -> bool:
+        return self is not Role.PRESENTED
 
 
 class Severity(str, Enum):
@@ -803,7 +853,7 @@ def _critical_extensions(
         ))
         return None
     callback_api = x.get("extension_callback")
-    if role is Role.ANCHOR and callback_api:
+    if role.parsed_by_application and callback_api:
         source = callback_source(cert, refused)
         problems.append(Problem(
             Severity.WARNING, "unsupported-critical-extension", message,
@@ -1018,8 +1068,97 @@ def _unreached(facts: FileFacts) -> list[Problem]:
                     None)]
 
 
+def matches(cert: CertFacts, key: KeyFacts) -> bool:
+    """Whether `key` is the private half of `cert`'s public key (SHA-256 of the SPKI)."""
+    return cert.public_key.fingerprint == key.public_key.fingerprint
+
+
+@dataclass(frozen=True, slots=True)
+class Decryption:
+    """What mbedtls_pk_parse_key() needs to decrypt one encryption scheme on one line."""
+
+    options: tuple[str, ...]
+    ciphers: Mapping[str, str]  # cipher name -> the option that implements it
+    hash_from_kb: bool = True  # the KDF's hash needs its hash option (from kb.x509["hashes"])
+
+
+_DES = {"DES-CBC": "MBEDTLS_DES_C", "DES-EDE3-CBC": "MBEDTLS_DES_C"}
+_AES = {f"AES-{n}-CBC": "MBEDTLS_AES_C" for n in (128, 192, 256)}
+_PKCS8 = ("MBEDTLS_PK_PARSE_C", "MBEDTLS_CIPHER_C", "MBEDTLS_CIPHER_PADDING_PKCS7", "MBEDTLS_CIPHER_MODE_CBC", "MBEDTLS_MD_C")
+# Per line and scheme (KeyEncryption.scheme), mirrored from the sources:
+# - "rfc1421": pem.c PEM_RFC1421 (3.6.6:29-33 MD_CAN_MD5 + CIPHER_MODE_CBC + DES_C or AES_C;
+#   2.28.3:9-10 the same with MD5_C) and its DEK-Info table (pem.c 3.6.6:346-389): DES-EDE3-CBC and
+#   DES-CBC with DES_C, AES-128/192/256-CBC with AES_C; the key is MD5(password || IV) (pem_pbkdf1,
+#   through mbedtls_md in 3.6.6, mbedtls_md5 directly in 2.28.3).
+# - "pbes2": pkparse.c pk_parse_key_pkcs8_encrypted_der (3.6.6:939-952, 2.28.3 alike): PKCS5_C +
+#   CIPHER_PADDING_PKCS7 + CIPHER_C; pkcs5.c takes the cipher from oid.c oid_cipher_alg (2.28.3:595-617:
+#   DES-CBC and DES-EDE3-CBC only; 3.6.6:676-710 adds AES-128/192/256-CBC) and the PBKDF2 PRF from
+#   oid_md_hmac (HMAC over the hash option).
+# - "pkcs12-pbe": pkparse.c (3.6.6:924-938): PKCS12_C + CIPHER_PADDING_PKCS7 + CIPHER_C; oid.c
+#   oid_pkcs12_pbe_alg (2.28.3:750-776, 3.6.6:891-919): SHA-1 with DES-EDE3-CBC or DES-EDE-CBC.
+# PBES1 (pbeWithMD5AndDES-CBC, ...) is in neither line's pkparse.c; PKCS#12 files are not read by
+# mbedtls_pk_parse_key() at all.
+KEY_DECRYPTION: dict[str, dict[str, Decryption]] = {
+    "2.28": {
+        "rfc1421": Decryption(("MBEDTLS_PEM_PARSE_C", "MBEDTLS_BASE64_C", "MBEDTLS_CIPHER_MODE_CBC"), {**_DES, **_AES}),
+        "pbes2": Decryption(("MBEDTLS_PKCS5_C", *_PKCS8), _DES),
+        "pkcs12-pbe": Decryption(("MBEDTLS_PKCS12_C", *_PKCS8), {"DES-EDE3-CBC": "MBEDTLS_DES_C", "DES-EDE-CBC": "MBEDTLS_DES_C"}),
+    },
+    "3.6": {
+        "rfc1421": Decryption(("MBEDTLS_PEM_PARSE_C", "MBEDTLS_BASE64_C", "MBEDTLS_CIPHER_MODE_CBC", "MBEDTLS_MD_C"),
+                              {**_DES, **_AES}),
+        "pbes2": Decryption(("MBEDTLS_PKCS5_C", *_PKCS8), {**_DES, **_AES}),
+        "pkcs12-pbe": Decryption(("MBEDTLS_PKCS12_C", *_PKCS8), {"DES-EDE3-CBC": "MBEDTLS_DES_C", "DES-EDE-CBC": "MBEDTLS_DES_C"}),
+    },
+}
+
+
+def key_needs(key: KeyFacts, kb: KnowledgeBase) -> tuple[Need, ...]:
+    """Every option mbedTLS `kb.line` needs to load the device's private key with
+    mbedtls_pk_parse_key(): its type, curve or size, and what decrypts it."""
+    return key_verdict(key, kb)[0]
+
+
+def _decryption(key: KeyFacts, kb: KnowledgeBase) -> tuple[list[Need], list[Problem]]:
+    sealed = key.encryption
+    if sealed is None:
+        return [], []
+    what = f"the private key in {key.source} is encrypted with {_describe(sealed)}"
+    rule = KEY_DECRYPTION.get(kb.line, {}).get(sealed.scheme)
+    hash_entry = _by(kb.x509["hashes"], "name", sealed.hash) if sealed.hash else None
+    option = rule.ciphers.get(sealed.cipher or "") if rule else None
+    if rule is None or option is None or (sealed.hash and hash_entry is None):
+        fix = ("convert it: openssl pkcs12 -in FILE -nocerts -out key.pem (then re-encrypt as below, or leave it plain)"
+               if sealed.format == "pkcs12" else "")
+        best = "aes-256-cbc" if "AES-256-CBC" in KEY_DECRYPTION.get(kb.line, {}).get("pbes2", Decryption((), {})).ciphers else "des3"
+        fix = fix or f"re-encrypt it as mbedTLS {kb.line} can: openssl pkcs8 -topk8 -v2 {best} -in {key.source} -out key.pem"
+        return [], [Problem(Severity.ERROR, "unsupported-key-encryption",
+                            f"{what}, which mbedtls_pk_parse_key() of mbedTLS {kb.line} cannot decrypt", fix)]
+    reason = f"{key.source}: private key encrypted with {_describe(sealed)}"
+    needs = [Need(o, None, reason) for o in (*rule.options, option)]
+    if hash_entry is not None:
+        needs.append(Need(hash_entry["option"], None, f"{reason} (key derivation with {sealed.hash})"))
+    return needs, []
+
+
+def _describe(sealed: KeyEncryption) -> str:
+    kinds = {"rfc1421": "PEM encryption (RFC 1421, MD5 key derivation)", "pbes2": "PKCS#8 PBES2 (PBKDF2)",
+             "pkcs12-pbe": "PKCS#8 with a PKCS#12 PBE", "pbes1": "PKCS#8 PBES1", "pkcs12": "a PKCS#12 password"}
+    parts = [kinds.get(sealed.scheme, f"PKCS#8 {sealed.scheme}")]
+    parts += [p for p in (sealed.cipher, f"HMAC-{sealed.hash}" if sealed.scheme == "pbes2" and sealed.hash else None) if p]
+    return ", ".join(parts)
+
+
 def key_verdict(key: KeyFacts, kb: KnowledgeBase) -> tuple[tuple[Need, ...], tuple[Problem, ...]]:
-    """What a device's own private key needs: its type, its curve or its size."""
+    """What a device's own private key needs: its type, its curve or its size, and what
+    decrypts it; and what cannot be helped."""
+    needs, problems = _decryption(key, kb)
+    found_needs, found_problems = _key_type(key, kb)
+    return (tuple(sorted(set(needs + list(found_needs)), key=lambda n: (n.option, n.reason))),
+            tuple(problems) + found_problems)
+
+
+def _key_type(key: KeyFacts, kb: KnowledgeBase) -> tuple[tuple[Need, ...], tuple[Problem, ...]]:
     fake = key.public_key
     x = kb.x509
     reason = f"{key.source}: private key {fake.describe()}"
