@@ -34,31 +34,29 @@ _BASE64 = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 def walk(data: bytes) -> tuple[Slot, ...]:
     """The certificate slots mbedtls_x509_crt_parse_file() finds in `data`, in order."""
     text = data + b"\0"  # mbedtls_pk_load_file() appends the NUL strstr() stops at
-    if HEADER not in _c_string(text, 0):
+    nul = text.index(b"\0")
+    if text.find(HEADER, 0, nul) < 0:
         return (der_slot(data, pem=False),)
     slots: list[Slot] = []
     pos = 0
     while len(text) - pos > 1:  # x509_crt.c: `while (buflen > 1)`, the NUL counted in
-        window = _c_string(text, pos)
-        s1, s2 = window.find(HEADER), window.find(FOOTER)  # pem.c: both strstr() from `data`
+        if nul < pos:
+            nul = text.index(b"\0", pos)
+        s1, s2 = text.find(HEADER, pos, nul), text.find(FOOTER, pos, nul)  # pem.c: both from `data`
         if s1 < 0 or s2 < 0 or s2 <= s1:
             break  # MBEDTLS_ERR_PEM_NO_HEADER_FOOTER_PRESENT ends the walk
         s1 += len(HEADER)
-        s1 += window[s1:s1 + 1] == b" "
-        s1 += window[s1:s1 + 1] == b"\r"
-        if window[s1:s1 + 1] != b"\n":  # pem.c: header not followed by a newline
+        s1 += text[s1:s1 + 1] == b" "
+        s1 += text[s1:s1 + 1] == b"\r"
+        if text[s1:s1 + 1] != b"\n":  # pem.c: header not followed by a newline
             break
         s1 += 1
         end = s2 + len(FOOTER)
         for optional in (b" ", b"\r", b"\n"):
-            end += window[end:end + 1] == optional
-        pos += end
-        slots.append(_pem_slot(window[s1:s2]))
+            end += text[end:end + 1] == optional
+        pos = end
+        slots.append(_pem_slot(text[s1:s2]))
     return tuple(slots)
-
-
-def _c_string(text: bytes, pos: int) -> bytes:
-    return text[pos:text.index(b"\0", pos)]
 
 
 def _pem_slot(body: bytes) -> Slot:
