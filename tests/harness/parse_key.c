@@ -4,13 +4,9 @@
  * stdin, one job per line:  ID <TAB> KEY_FILE <TAB> PASSWORD or -
  * stdout, one line per job: ID <TAB> mbedtls_pk_parse_keyfile() result
  */
-#include <stdio.h>
-#include <string.h>
 #include "mbedtls/pk.h"
 #include "mbedtls/version.h"
-#if defined(MBEDTLS_PSA_CRYPTO_C)
-#include "psa/crypto.h"
-#endif
+#include "jobs.h"
 
 #if MBEDTLS_VERSION_MAJOR >= 3
 /* Parsing only: RSA blinding in the key check needs some bytes, not secret ones. */
@@ -26,19 +22,13 @@ static int counter_rng(void *ctx, unsigned char *out, size_t len)
 
 int main(void)
 {
-    char line[8192];
-#if defined(MBEDTLS_PSA_CRYPTO_C)
-    psa_crypto_init();
-#endif
-    while (fgets(line, sizeof line, stdin) != NULL) {
-        char *id = strtok(line, "\t\n");
-        char *file = strtok(NULL, "\t\n");
-        char *password = strtok(NULL, "\t\n");
+    char line[8192], *job[3];
+    int got;
+    jobs_init();
+    while ((got = next_job(line, sizeof line, job, 3)) == 1) {
+        char *id = job[0], *file = job[1], *password = job[2];
         mbedtls_pk_context pk;
         int ret;
-        if (id == NULL || file == NULL || password == NULL) {
-            return 2;
-        }
         if (strcmp(password, "-") == 0) {
             password = NULL;
         }
@@ -54,5 +44,5 @@ int main(void)
         printf("%s\t%d\n", id, ret);
         mbedtls_pk_free(&pk);
     }
-    return 0;
+    return got == 0 ? 0 : 2;
 }
