@@ -153,8 +153,9 @@ class Flaw(str, Enum):
 @dataclass(frozen=True, slots=True)
 class Slot:
     """One certificate as mbedTLS finds it in a file: a CERTIFICATE PEM block, or the whole
-    file read as DER. `der` is what reaches mbedtls_x509_crt_parse_der(); `cert` indexes the
-    file's certificates (None: nothing configgen could read either)."""
+    file read as DER. `der` is what reaches mbedtls_x509_crt_parse_der() (with a `flaw`, what
+    would have: mbedTLS stops at the flaw); `cert` indexes the file's certificates (None:
+    nothing configgen could read either)."""
 
     pem: bool
     der: bytes | None

@@ -65,12 +65,12 @@ def _pem_slot(body: bytes) -> Slot:
     if not body:  # pem.c: `if (s1 >= s2) return MBEDTLS_ERR_PEM_INVALID_DATA`
         return Slot(True, None, Flaw.EMPTY_PEM)
     flaw, digits = base64_check(body)
-    if flaw is Flaw.SPACE_IN_LINE or flaw is Flaw.BAD_CHARACTER:
-        return Slot(True, None, flaw)
-    if digits == 0:
+    if digits == 0 and flaw is None:
         return Slot(True, None, Flaw.BLANK_PEM)
+    # Decoded even past a flaw, so the slot names the certificate mbedTLS stops at; a length
+    # flaw (refused by 3.6 only) is decoded as 2.28 does, the missing digits as 0.
     clean = bytes(c for c in body if c in _BASE64 or c == 0x3D)
-    try:  # a length flaw (refused by 3.6 only): decoded as 2.28 does, the missing digits as 0
+    try:
         der = binascii.a2b_base64(clean + b"=" * (-len(clean) % 4))
     except binascii.Error:
         return Slot(True, None, flaw or Flaw.BAD_CHARACTER)

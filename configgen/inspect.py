@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import binascii
 import dataclasses
 import hashlib
 import math
@@ -25,8 +26,6 @@ from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-import binascii
 
 from asn1crypto import cms as asn1cms
 from asn1crypto import core as asn1core
@@ -185,9 +184,20 @@ def parse(data: bytes, where: str, password: bytes | None = None) -> FileFacts:
             facts = _parse_pem(data, where, password)
         else:
             facts = _parse_der(data, slots[0], where, password)
-    index = {c.der: c.index for c in facts.certificates}
-    return dataclasses.replace(facts, slots=tuple(
-        dataclasses.replace(s, cert=index.get(s.der)) if s.der is not None else s for s in slots))
+    return dataclasses.replace(facts, slots=_pair(slots, facts.certificates))
+
+
+def _pair(slots: tuple[Slot, ...], certs: tuple[CertFacts, ...]) -> tuple[Slot, ...]:
+    """Each slot with the certificate it holds (the same DER, in file order: a bundle may
+    hold one certificate twice)."""
+    free = list(certs)
+    paired = []
+    for slot in slots:
+        cert = next((c for c in free if slot.der is not None and c.der == slot.der), None)
+        if cert is not None:
+            free.remove(cert)
+        paired.append(dataclasses.replace(slot, cert=cert.index if cert else None))
+    return tuple(paired)
 
 
 def _pem_blocks(data: bytes, where: str) -> list[tuple[str, bytes]]:
@@ -1000,14 +1010,14 @@ def file_verdict(facts: FileFacts, kb: KnowledgeBase, role: Role = Role.ANCHOR) 
     """Does the default configuration of `kb.line` read the certificates of this file with
     mbedtls_x509_crt_parse_file() (or _parse() with the file's bytes and their NUL)?"""
     problems = _unreached(facts)
-    explained = bool(problems) and facts.container not in (Container.PEM, Container.DER)
+    explained = bool(problems)  # the file read as DER: the container or the label says why
     codes: list[int | None] = []  # per slot: 0 parsed, an error, or None (not known)
     for number, slot in enumerate(facts.slots, start=1):
         where = f"PEM block {number}" if slot.pem else "the file"
         flaw_code = FLAW_ERRORS[slot.flaw].get(kb.line) if slot.flaw else None
         if flaw_code is not None and slot.flaw is not None:
             text, fix = FLAW_TEXT[slot.flaw]
-            problems += [] if explained else [Problem(Severity.ERROR, slot.flaw.value, f"{facts.source}: {where} {text}",
+            problems += [] if explained and not slot.pem else [Problem(Severity.ERROR, slot.flaw.value, f"{facts.source}: {where} {text}",
                                     fix.replace("FILE", facts.source), flaw_code)]
             codes.append(flaw_code)
             if flaw_code == ERR_PEM_BAD_INPUT_DATA:
@@ -1079,7 +1089,6 @@ class Decryption:
 
     options: tuple[str, ...]
     ciphers: Mapping[str, str]  # cipher name -> the option that implements it
-    hash_from_kb: bool = True  # the KDF's hash needs its hash option (from kb.x509["hashes"])
 
 
 _DES = {"DES-CBC": "MBEDTLS_DES_C", "DES-EDE3-CBC": "MBEDTLS_DES_C"}

@@ -1,0 +1,73 @@
+"""Container shapes mbedTLS's own test data lacks, made here: what the inspector says about
+each, and (slower tier) that real mbedtls_x509_crt_parse_file() returns exactly that."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs7
+from pki import MbedtlsJudge, issue
+
+from configgen import inspect
+from configgen import kb as kbmod
+
+NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _spaced(pem: bytes) -> bytes:
+    lines = pem.splitlines(keepends=True)
+    lines[3] = lines[3][:10] + b" " + lines[3][10:]
+    return b"".join(lines)
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory):
+    """name -> (file, parses on both lines, result, problem code or None)"""
+    directory = tmp_path_factory.mktemp("shapes")
+    root = issue("Shapes Root", "p256-shapes", None, NOW, ca=True)
+    leaf = issue("leaf.example", "p256-leaf", root, NOW, san=("leaf.example",))
+    made = {
+        "same-twice": (root.pem() + leaf.pem() + root.pem(), True, 0, None),
+        "pkcs7-pem": (pkcs7.serialize_certificates([leaf.cert, root.cert], serialization.Encoding.PEM),
+                      False, inspect.ERR_X509_INVALID_FORMAT, "pkcs7-container"),
+        "pkcs7-der": (pkcs7.serialize_certificates([leaf.cert, root.cert], serialization.Encoding.DER),
+                      False, inspect.ERR_NOT_A_CERTIFICATE, "pkcs7-container"),
+        "x509-label": (leaf.pem().replace(b" CERTIFICATE-----", b" X509 CERTIFICATE-----"),
+                       False, inspect.ERR_X509_INVALID_FORMAT, "pem-label"),
+        "one-spaced-of-two": (leaf.pem() + _spaced(root.pem()), False, 1, "space-inside-base64-line"),
+        "all-spaced": (_spaced(leaf.pem()), False, inspect.ERR_PEM_BASE64, "space-inside-base64-line"),
+        "der-and-junk": (leaf.der() + b"\x00junk", True, 0, "trailing-bytes"),
+        "crlf-pem": (leaf.pem().replace(b"\n", b"\r\n"), True, 0, None),
+    }
+    files = {}
+    for name, (data, *expected) in made.items():
+        path = directory / f"{name}.crt"
+        path.write_bytes(data)
+        files[name] = (path, *expected)
+    return files
+
+
+@pytest.mark.parametrize("line", ["2.28", "3.6"])
+def test_each_shape_is_named(shapes, line):
+    kb = kbmod.load(line)
+    for name, (path, parses, result, code) in shapes.items():
+        found = inspect.file_verdict(inspect.parse(path.read_bytes(), str(path)), kb)
+        assert (found.parses_by_default, found.result) == (parses, result), name
+        codes = {p.code for p in found.problems}
+        assert codes == ({code} if code else set()), (name, found.problems)
+
+
+def test_pkcs7_says_how_to_convert(shapes):
+    path = shapes["pkcs7-pem"][0]
+    (problem,) = inspect.file_verdict(inspect.parse(path.read_bytes(), str(path)), kbmod.load("3.6")).problems
+    assert "mbedtls_x509_crt_parse() cannot read PKCS#7" in problem.message
+    assert problem.fix == f"embed the certificates as PEM or DER: openssl pkcs7 -print_certs -in {path} -out certs.pem"
+
+
+@pytest.mark.mbedtls
+def test_shapes_agree_with_mbedtls(tree, shapes, tmp_path):
+    judge = MbedtlsJudge(tree, tree.config_header.read_text(), tmp_path)
+    real = judge.run([(name, path, None, None) for name, (path, *_) in shapes.items()])
+    assert {name: real[name].chain_ret for name in shapes} == {name: s[2] for name, s in shapes.items()}
