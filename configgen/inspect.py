@@ -237,7 +237,8 @@ def _parse_pem(data: bytes, where: str, password: bytes | None) -> FileFacts:
             elif label in _KEY_LABELS:
                 encrypted = label == "ENCRYPTED PRIVATE KEY" or b"ENCRYPTED" in block[:200]
                 if encrypted and password is None:
-                    raise PasswordNeeded(f"{what} is an encrypted private key", where=where,
+                    raise PasswordNeeded(f"{what} is a private key encrypted with "
+                                         f"{_describe(_pem_encryption(label, block))}", where=where,
                                          hint=_PASSWORD_HINT)
                 if encrypted:
                     sealed = _pem_encryption(label, block)
@@ -358,7 +359,8 @@ def _der_key(data: bytes, where: str, password: bytes | None) -> FileFacts | Non
         return _facts(where, Container.DER, [], [(key, None)])
     except TypeError:  # encrypted PKCS#8
         if password is None:
-            raise PasswordNeeded("is an encrypted private key", where=where, hint=_PASSWORD_HINT) from None
+            raise PasswordNeeded(f"is a private key encrypted with {_describe(_pkcs8_encryption(data))}",
+                                 where=where, hint=_PASSWORD_HINT) from None
         try:
             key = serialization.load_der_private_key(data, password)
         except _DECODE_ERRORS:
