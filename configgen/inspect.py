@@ -70,6 +70,7 @@ ERR_UNKNOWN_NAMED_CURVE = -0x3A00
 ERR_INVALID_PUBKEY = -0x3B00
 ERR_FEATURE_UNAVAILABLE = -0x2080
 ERR_INVALID_EXTENSIONS = -0x2562
+EC_KEY_OID = "1.2.840.10045.2.1"
 # x509_crt.c x509_crt_parse_der_core (3.6.6:1262-1278, 2.28.3:1284-1302): extensions are read
 # only from a version-3 certificate; in any other their bytes are left over at the end of the
 # TBSCertificate: X509_INVALID_FORMAT + ASN1_LENGTH_MISMATCH. 2.28 has an option for it.
@@ -133,6 +134,11 @@ _SCHEMES = {
 # What cryptography raises for bytes that are not what they claim to be (KeyError: a name
 # attribute whose string tag it does not know, seen from the hypothesis test).
 _DECODE_ERRORS = (ValueError, TypeError, KeyError, UnsupportedAlgorithm, x509.InvalidVersion)
+
+# What asn1crypto raises on bytes that are not what they claim to be (seen from the
+# hypothesis test and a mutation run against real mbedTLS: an AttributeError from a value cut
+# short, an IndexError from a bit string).
+_ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
 
 
 class PasswordNeeded(CertificateError):
@@ -237,8 +243,8 @@ def _parse_pem(data: bytes, where: str, password: bytes | None) -> FileFacts:
             elif label in _KEY_LABELS:
                 encrypted = label == "ENCRYPTED PRIVATE KEY" or b"ENCRYPTED" in block[:200]
                 if encrypted and password is None:
-                    raise PasswordNeeded(f"{what} is a private key encrypted with "
-                                         f"{_describe(_pem_encryption(label, block))}", where=where,
+                    raise PasswordNeeded(f"{what} is an encrypted private key "
+                                         f"({_describe(_pem_encryption(label, block))})", where=where,
                                          hint=_PASSWORD_HINT)
                 if encrypted:
                     sealed = _pem_encryption(label, block)
@@ -325,7 +331,7 @@ def _signed_data(der: bytes) -> Any:
         if "." in kind:
             raise ValueError(f"not a CMS content type: {kind}")
         return info["content"] if kind == "signed_data" else None
-    except _DECODE_ERRORS:
+    except _ASN1_ERRORS:
         signed = asn1cms.SignedData.load(der)
         signed["digest_algorithms"].native  # noqa: B018 - proves the shape
         return signed
@@ -334,7 +340,7 @@ def _signed_data(der: bytes) -> Any:
 def _is_pkcs7(der: bytes) -> bool:
     try:
         _signed_data(der)
-    except _DECODE_ERRORS:
+    except _ASN1_ERRORS:
         return False
     return True
 
@@ -346,7 +352,7 @@ def _pkcs7_certificates(der: bytes, what: str, where: str) -> list[x509.Certific
         content = _signed_data(der)
         found = [c.chosen.dump() for c in content["certificates"]] if content is not None and content["certificates"].native else []
         certs = [x509.load_der_x509_certificate(_outer(c)) for c in found]
-    except _DECODE_ERRORS as error:
+    except (*_DECODE_ERRORS, *_ASN1_ERRORS) as error:
         raise CertificateError(f"{what} that cannot be read: {_reason(error)}", where=where, hint=_PKCS7_HINT) from None
     if not certs:
         raise CertificateError(f"{what} without certificates", where=where, hint=_PKCS7_HINT)
@@ -359,7 +365,7 @@ def _der_key(data: bytes, where: str, password: bytes | None) -> FileFacts | Non
         return _facts(where, Container.DER, [], [(key, None)])
     except TypeError:  # encrypted PKCS#8
         if password is None:
-            raise PasswordNeeded(f"is a private key encrypted with {_describe(_pkcs8_encryption(data))}",
+            raise PasswordNeeded(f"is an encrypted private key ({_describe(_pkcs8_encryption(data))})",
                                  where=where, hint=_PASSWORD_HINT) from None
         try:
             key = serialization.load_der_private_key(data, password)
@@ -420,7 +426,7 @@ def _pkcs8_encryption(der: bytes) -> KeyEncryption:
             hash_name, cipher = name.split("_")[1:3]
             return KeyEncryption("pkcs8", "pbes1", f"{cipher.upper()}-CBC", _HASH_NAMES.get(hash_name, hash_name.upper()))
         return KeyEncryption("pkcs8", str(name), None, None)
-    except _DECODE_ERRORS:
+    except _ASN1_ERRORS:
         return KeyEncryption("pkcs8", "unknown", None, None)
 
 
@@ -496,8 +502,7 @@ def _cert_facts(cert: x509.Certificate, where: str, index: int, container: Conta
         except _DECODE_ERRORS:
             public_key = PublicKeyFacts(KeyType.OTHER, spki_oid, None, None, None,
                                         hashlib.sha256(der).hexdigest())
-        extensions = _Tbs.read(der)
-        basic = extensions.basic()
+        tbs = _Tbs.read(der)
         cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
         facts = CertFacts(
             source=where,
@@ -509,16 +514,16 @@ def _cert_facts(cert: x509.Certificate, where: str, index: int, container: Conta
             serial=format(cert.serial_number, "x"),
             not_before=cert.not_valid_before_utc,
             not_after=cert.not_valid_after_utc,
-            version=extensions.version,
+            version=tbs.version,
             public_key=public_key,
             signature=_signature_facts(cert),
-            is_ca=basic[0],
-            path_length=basic[1],
-            key_usage=extensions.key_usage(),
-            extended_key_usage=extensions.eku(),
-            dns_names=extensions.san("dns_name"),
-            ip_addresses=extensions.san("ip_address"),
-            extensions=extensions.facts(),
+            is_ca=tbs.basic[0],
+            path_length=tbs.basic[1],
+            key_usage=tbs.key_usage,
+            extended_key_usage=tbs.eku,
+            dns_names=tbs.dns_names,
+            ip_addresses=tbs.ip_addresses,
+            extensions=tbs.extensions,
             fingerprint=hashlib.sha256(der).hexdigest(),
             der=der,
         )
@@ -557,52 +562,55 @@ _KEY_USAGE_ORDER = ("digital_signature", "content_commitment", "key_encipherment
                     "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Tbs:
     """A certificate's version and extensions as asn1crypto reads them: tolerant, as
     x509_crt.c is (it takes any non-zero BOOLEAN, and keyUsage bits in any combination)."""
 
     version: int  # 1, 2 or 3, as X.509 numbers them
-    items: tuple[Any, ...]
+    basic: tuple[bool | None, int | None]
+    key_usage: tuple[str, ...] | None
+    eku: tuple[str, ...]
+    dns_names: tuple[str, ...]
+    ip_addresses: tuple[str, ...]
+    extensions: tuple[ExtensionFacts, ...]
 
     @classmethod
     def read(cls, der: bytes) -> _Tbs:
-        tbs = asn1x509.Certificate.load(der)["tbs_certificate"]
-        found = tbs["extensions"]
-        return cls(int(tbs["version"].native[1:]), tuple(found) if found.native is not None else ())
+        """Everything read at once, so a damaged value raises ValueError here and nowhere else."""
+        try:
+            tbs = asn1x509.Certificate.load(der)["tbs_certificate"]
+            found = tbs["extensions"]
+            items = tuple(found) if found.native is not None else ()
+            values: dict[str, Any] = {}
+            for item in reversed(items):  # the first of a repeated extension wins
+                values[item["extn_id"].native] = item["extn_value"].parsed
+            basic, usage = values.get("basic_constraints"), values.get("key_usage")
+            eku, san = values.get("extended_key_usage"), values.get("subject_alt_name")
+            return cls(
+                int(tbs["version"].native[1:]),
+                (None, None) if basic is None else (bool(basic["ca"].native), basic["path_len_constraint"].native),
+                None if usage is None else _key_usage(usage.native),
+                () if eku is None else tuple(x509.ObjectIdentifier(p.dotted)._name for p in eku),
+                () if san is None else tuple(str(n.native) for n in san if n.name == "dns_name"),
+                () if san is None else tuple(str(n.native) for n in san if n.name == "ip_address"),
+                tuple(_extension_facts(item) for item in items),
+            )
+        except _ASN1_ERRORS as error:
+            raise ValueError(f"{type(error).__name__}: {error}") from None
 
-    def _value(self, name: str) -> Any:
-        found = next((e for e in self.items if e["extn_id"].native == name), None)
-        return None if found is None else found["extn_value"].parsed
 
-    def basic(self) -> tuple[bool | None, int | None]:
-        value = self._value("basic_constraints")
-        return (None, None) if value is None else (bool(value["ca"].native), value["path_len_constraint"].native)
+def _key_usage(names: set[str]) -> tuple[str, ...]:
+    used = {_KEY_USAGE_NAMES.get(n, n) for n in names}
+    return tuple(n for n in _KEY_USAGE_ORDER if n in used)
 
-    def key_usage(self) -> tuple[str, ...] | None:
-        value = self._value("key_usage")
-        if value is None:
-            return None
-        used = {_KEY_USAGE_NAMES.get(n, n) for n in value.native}
-        return tuple(n for n in _KEY_USAGE_ORDER if n in used)
 
-    def eku(self) -> tuple[str, ...]:
-        value = self._value("extended_key_usage")
-        return tuple(x509.ObjectIdentifier(p.dotted)._name for p in value) if value is not None else ()
-
-    def san(self, kind: str) -> tuple[str, ...]:
-        value = self._value("subject_alt_name")
-        return tuple(str(n.native) for n in value if n.name == kind) if value is not None else ()
-
-    def facts(self) -> tuple[ExtensionFacts, ...]:
-        out = []
-        for e in self.items:
-            oid = e["extn_id"].dotted
-            policies = (tuple(p["policy_identifier"].dotted for p in e["extn_value"].parsed)
-                        if e["extn_id"].native == "certificate_policies" else ())
-            out.append(ExtensionFacts(oid, x509.ObjectIdentifier(oid)._name, bool(e["critical"].native), policies,
-                                      _well_formed(e["extn_value"])))
-        return tuple(out)
+def _extension_facts(item: Any) -> ExtensionFacts:
+    oid = item["extn_id"].dotted
+    policies = (tuple(p["policy_identifier"].dotted for p in item["extn_value"].parsed)
+                if item["extn_id"].native == "certificate_policies" else ())
+    return ExtensionFacts(oid, x509.ObjectIdentifier(oid)._name, bool(item["critical"].native), policies,
+                          _well_formed(item["extn_value"]))
 
 
 def _well_formed(value: Any) -> bool:
@@ -615,7 +623,7 @@ def _well_formed(value: Any) -> bool:
     try:
         again = kind.load(value.contents, strict=True)
         again.native  # noqa: B018 - parses every field
-    except _DECODE_ERRORS:
+    except _ASN1_ERRORS:
         return False
     fields = getattr(again, "_fields", None)
     return not fields or len(again.children) <= len(fields)
@@ -741,6 +749,15 @@ def certificate_verdict(cert: CertFacts, kb: KnowledgeBase, role: Role) -> CertV
             Severity.ERROR, "unsupported-key",
             f"{what} has {article(key.describe())} {key.describe()} key, which no configuration of mbedTLS {kb.line} can parse",
             _unsupported_fix(kb.line, "key", key.describe(), role), ERR_UNKNOWN_PK_ALG,
+        ))
+    elif key.type is KeyType.OTHER and key.oid == EC_KEY_OID:
+        # An EC key that does not decode: pkparse.c checks the point (mbedtls_ecp_check_pubkey),
+        # as OpenSSL does; the code depends on where it breaks (ASN.1, ECP).
+        errors.append(None)
+        problems.append(Problem(
+            Severity.ERROR, "damaged-key",
+            f"{what} has a public key that does not decode (damaged, or an EC point off its curve); "
+            f"mbedTLS {kb.line} refuses it too", "get the certificate again from its issuer", None,
         ))
     else:
         reason = f"{cert.label}: {what} has {article(key.describe())} {key.describe()} key"
