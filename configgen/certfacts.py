@@ -93,6 +93,8 @@ class CertFacts:
     extensions: tuple[ExtensionFacts, ...]
     fingerprint: str  # SHA-256 of the DER certificate, hex
     der: bytes  # the certificate itself (public): chain checks verify signatures with it
+    tbs_signature_oid: str = ""  # the signature algorithm named inside the TBSCertificate
+    signature_consistent: bool = True  # ... identical to the outer one, as mbedTLS requires
 
     @property
     def label(self) -> str:

@@ -71,6 +71,7 @@ ERR_INVALID_PUBKEY = -0x3B00
 ERR_FEATURE_UNAVAILABLE = -0x2080
 ERR_INVALID_EXTENSIONS = -0x2562
 EC_KEY_OID = "1.2.840.10045.2.1"
+ERR_SIG_MISMATCH = -0x2680
 # x509_crt.c x509_crt_parse_der_core (3.6.6:1262-1278, 2.28.3:1284-1302): extensions are read
 # only from a version-3 certificate; in any other their bytes are left over at the end of the
 # TBSCertificate: X509_INVALID_FORMAT + ASN1_LENGTH_MISMATCH. 2.28 has an option for it.
@@ -524,6 +525,8 @@ def _cert_facts(cert: x509.Certificate, where: str, index: int, container: Conta
             dns_names=tbs.dns_names,
             ip_addresses=tbs.ip_addresses,
             extensions=tbs.extensions,
+            tbs_signature_oid=tbs.signature_oid,
+            signature_consistent=tbs.signature_consistent,
             fingerprint=hashlib.sha256(der).hexdigest(),
             der=der,
         )
@@ -574,12 +577,15 @@ class _Tbs:
     dns_names: tuple[str, ...]
     ip_addresses: tuple[str, ...]
     extensions: tuple[ExtensionFacts, ...]
+    signature_oid: str  # the TBSCertificate's own signature algorithm
+    signature_consistent: bool  # identical to the outer signatureAlgorithm, parameters too
 
     @classmethod
     def read(cls, der: bytes) -> _Tbs:
         """Everything read at once, so a damaged value raises ValueError here and nowhere else."""
         try:
-            tbs = asn1x509.Certificate.load(der)["tbs_certificate"]
+            whole = asn1x509.Certificate.load(der)
+            tbs = whole["tbs_certificate"]
             found = tbs["extensions"]
             items = tuple(found) if found.native is not None else ()
             values: dict[str, Any] = {}
@@ -595,6 +601,8 @@ class _Tbs:
                 () if san is None else tuple(str(n.native) for n in san if n.name == "dns_name"),
                 () if san is None else tuple(str(n.native) for n in san if n.name == "ip_address"),
                 tuple(_extension_facts(item) for item in items),
+                tbs["signature"]["algorithm"].dotted,
+                tbs["signature"].dump() == whole["signature_algorithm"].dump(),
             )
         except _ASN1_ERRORS as error:
             raise ValueError(f"{type(error).__name__}: {error}") from None
@@ -721,6 +729,8 @@ def certificate_verdict(cert: CertFacts, kb: KnowledgeBase, role: Role) -> CertV
 
     # The signature algorithm: mbedTLS looks its OID up while parsing, for every certificate.
     sig = cert.signature
+    if not cert.signature_consistent:
+        _signature_mismatch(cert, kb, problems, errors)
     entry = _by(x["signature_algorithms"], "oid", sig.oid)
     hash_entry = _by(x["hashes"], "name", sig.hash) if sig.hash else None
     if entry is None or (sig.scheme == "rsassa_pss" and hash_entry is None):
@@ -798,14 +808,31 @@ def certificate_verdict(cert: CertFacts, kb: KnowledgeBase, role: Role) -> CertV
     )
 
 
+def _signature_mismatch(cert: CertFacts, kb: KnowledgeBase, problems: list[Problem], errors: list[int | None]) -> None:
+    """x509_crt_parse_der_core looks up the TBSCertificate's signature algorithm (an unknown one:
+    ERR_UNKNOWN_SIG_ALG) and then requires the outer one to be identical (3.6.6:1281-1290:
+    MBEDTLS_ERR_X509_SIG_MISMATCH)."""
+    known = _by(kb.x509["signature_algorithms"], "oid", cert.tbs_signature_oid) is not None
+    errors.append(ERR_SIG_MISMATCH if known else ERR_UNKNOWN_SIG_ALG)
+    problems.append(Problem(
+        Severity.ERROR, "signature-mismatch",
+        f"'{cert.display_name}' names signature algorithm {cert.tbs_signature_oid} inside its "
+        f"TBSCertificate and {cert.signature.oid} outside it; mbedTLS {kb.line} requires them identical",
+        "the certificate is damaged; get it again from its issuer", ERR_SIG_MISMATCH if known else ERR_UNKNOWN_SIG_ALG,
+    ))
+
+
 def _basic_constraints(cert: CertFacts, kb: KnowledgeBase, problems: list[Problem], errors: list[int | None]) -> None:
-    """x509_get_basic_constraints refuses a pathLenConstraint of INT_MAX (see ERR_PATHLEN_INT_MAX)."""
-    if cert.path_length is not None and cert.path_length >= INT_MAX:
+    """x509_get_basic_constraints refuses a pathLenConstraint of INT_MAX (see ERR_PATHLEN_INT_MAX),
+    and mbedtls_asn1_get_int() one that is negative or does not fit an int (asn1parse.c
+    asn1_get_tagged_int: "Reject negative integers", "Reject integers that don't fit in an int"):
+    the same code."""
+    if cert.path_length is not None and not 0 <= cert.path_length < INT_MAX:
         errors.append(ERR_PATHLEN_INT_MAX)
         problems.append(Problem(
             Severity.ERROR, "pathlen-int-max",
             f"'{cert.display_name}' has a pathLenConstraint of {cert.path_length}, which mbedTLS "
-            f"{kb.line} refuses (x509_crt.c: \"Do not accept max_pathlen equal to INT_MAX\")",
+            f"{kb.line} refuses (x509_crt.c, asn1parse.c: it must be 0 to INT_MAX - 1)",
             "reissue the certificate without pathLenConstraint, or with a small one", ERR_PATHLEN_INT_MAX,
         ))
 
