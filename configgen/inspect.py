@@ -504,14 +504,19 @@ def _cert_facts(cert: x509.Certificate, where: str, index: int, container: Conta
             public_key = PublicKeyFacts(KeyType.OTHER, spki_oid, None, None, None,
                                         hashlib.sha256(der).hexdigest())
         tbs = _Tbs.read(der)
-        cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        try:
+            subject, issuer = cert.subject.rfc4514_string(), cert.issuer.rfc4514_string()
+            cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+            common_name = str(cn[0].value) if cn else None
+        except _DECODE_ERRORS:  # a name string cryptography refuses; mbedTLS keeps names as bytes
+            subject, issuer, common_name = tbs.subject, tbs.issuer, tbs.common_name
         facts = CertFacts(
             source=where,
             index=index,
             container=container,
-            subject=cert.subject.rfc4514_string(),
-            issuer=cert.issuer.rfc4514_string(),
-            common_name=str(cn[0].value) if cn else None,
+            subject=subject,
+            issuer=issuer,
+            common_name=common_name,
             serial=format(cert.serial_number, "x"),
             not_before=cert.not_valid_before_utc,
             not_after=cert.not_valid_after_utc,
@@ -579,6 +584,9 @@ class _Tbs:
     extensions: tuple[ExtensionFacts, ...]
     signature_oid: str  # the TBSCertificate's own signature algorithm
     signature_consistent: bool  # identical to the outer signatureAlgorithm, parameters too
+    subject: str  # RFC 4514-like, every value decoded as UTF-8 with replacement: used only
+    issuer: str  # where cryptography refuses a name string (x509.c keeps the bytes)
+    common_name: str | None
 
     @classmethod
     def read(cls, der: bytes) -> _Tbs:
@@ -598,14 +606,46 @@ class _Tbs:
                 (None, None) if basic is None else (bool(basic["ca"].native), basic["path_len_constraint"].native),
                 None if usage is None else _key_usage(usage.native),
                 () if eku is None else tuple(x509.ObjectIdentifier(p.dotted)._name for p in eku),
-                () if san is None else tuple(str(n.native) for n in san if n.name == "dns_name"),
-                () if san is None else tuple(str(n.native) for n in san if n.name == "ip_address"),
+                _san(values, "dns_name"),
+                _san(values, "ip_address"),
                 tuple(_extension_facts(item) for item in items),
                 tbs["signature"]["algorithm"].dotted,
                 tbs["signature"].dump() == whole["signature_algorithm"].dump(),
+                _lenient_name(tbs["subject"]),
+                _lenient_name(tbs["issuer"]),
+                next((v for k, v in _name_values(tbs["subject"]) if k == _CN_OID), None),
             )
         except _ASN1_ERRORS as error:
             raise ValueError(f"{type(error).__name__}: {error}") from None
+
+
+_CN_OID = "2.5.4.3"
+
+
+def _name_values(name: Any) -> list[tuple[str, str]]:
+    return [(attr["type"].dotted, attr["value"].chosen.contents.decode("utf-8", "replace")
+             if isinstance(attr["value"], asn1core.Choice) else attr["value"].contents.decode("utf-8", "replace"))
+            for rdn in name.chosen for attr in rdn]
+
+
+def _lenient_name(name: Any) -> str:
+    return ",".join(f"{x509.ObjectIdentifier(oid)._name}={value}" for oid, value in reversed(_name_values(name)))
+
+
+def _san(values: dict[str, Any], kind: str) -> tuple[str, ...]:
+    """subjectAltName entries of one kind; a dNSName that is not ASCII, or an entry of a type
+    asn1crypto does not know, is kept or skipped as x509.c does (it keeps bytes, skips
+    unknown types) instead of failing the certificate."""
+    san = values.get("subject_alt_name")
+    if san is None:
+        return ()
+    try:
+        names = list(san)
+    except _ASN1_ERRORS:
+        return ()
+    if kind == "dns_name":
+        return tuple(n.chosen.contents.decode("utf-8", "replace") for n in names if n.name == kind)
+    return tuple(str(n.native) for n in names if n.name == kind)
 
 
 def _key_usage(names: set[str]) -> tuple[str, ...]:
@@ -630,7 +670,10 @@ def _well_formed(value: Any) -> bool:
         return True  # a type asn1crypto does not know: not judged here
     try:
         again = kind.load(value.contents, strict=True)
-        again.native  # noqa: B018 - parses every field
+        if kind is not asn1x509.GeneralNames:  # x509.c skips SAN entries it does not know
+            again.native  # noqa: B018 - parses every field
+    except UnicodeDecodeError:
+        return True  # text that is not text: x509.c keeps the bytes
     except _ASN1_ERRORS:
         return False
     fields = getattr(again, "_fields", None)
