@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import binascii
 import dataclasses
+import datetime as dt
 import hashlib
 import math
 import warnings
@@ -30,6 +31,7 @@ from typing import Any
 from asn1crypto import cms as asn1cms
 from asn1crypto import core as asn1core
 from asn1crypto import keys as asn1keys
+from asn1crypto import parser as asn1parser
 from asn1crypto import x509 as asn1x509
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -230,7 +232,7 @@ def _parse_pem(data: bytes, where: str, password: bytes | None) -> FileFacts:
     blocks = _pem_blocks(data, where)
     if not blocks:
         raise CertificateError("looks like PEM but holds no BEGIN/END block", where=where)
-    certs: list[x509.Certificate] = []
+    certs: list[_Loaded] = []
     keys: list[tuple[Any, KeyEncryption | None]] = []
     container = Container.PEM
     for number, (label, block) in enumerate(blocks, start=1):
@@ -268,7 +270,7 @@ def _parse_pem(data: bytes, where: str, password: bytes | None) -> FileFacts:
     return _facts(where, container, certs, keys)
 
 
-def _pem_certificate(block: bytes, what: str, where: str) -> x509.Certificate:
+def _pem_certificate(block: bytes, what: str, where: str) -> _Loaded:
     """A CERTIFICATE block decoded as leniently as mbedTLS decodes it (binascii ignores a
     non-canonical last digit, which cryptography's PEM reader refuses); whether mbedTLS reaches
     the block at all is crtfile.walk's question."""
@@ -276,7 +278,22 @@ def _pem_certificate(block: bytes, what: str, where: str) -> x509.Certificate:
         der = pem_der(block)
     except binascii.Error as error:
         raise CertificateError(f"{what} is not valid base64: {error}", where=where) from None
-    return x509.load_der_x509_certificate(_outer(der))
+    return _load_certificate(_outer(der))
+
+
+# A certificate's DER, and cryptography's view of it (None where cryptography refuses what
+# asn1crypto, as tolerant as x509.c, reads: the facts then come from asn1crypto alone).
+_Loaded = tuple[bytes, x509.Certificate | None]
+
+
+def _load_certificate(der: bytes) -> _Loaded:
+    """ValueError when neither cryptography nor asn1crypto reads `der` as a certificate."""
+    try:
+        return der, x509.load_der_x509_certificate(der)
+    except _DECODE_ERRORS:
+        _Tbs.read(der)
+        _lenient_core(der)
+        return der, None
 
 
 def pem_der(block: bytes) -> bytes:
@@ -305,7 +322,7 @@ def _parse_der(data: bytes, slot: Slot, where: str, password: bytes | None) -> F
         )
     if slot.der is not None:
         try:
-            return _facts(where, Container.DER, [x509.load_der_x509_certificate(slot.der)], [])
+            return _facts(where, Container.DER, [_load_certificate(slot.der)], [])
         except _DECODE_ERRORS:
             pass
     if _is_pkcs7(data):
@@ -346,13 +363,13 @@ def _is_pkcs7(der: bytes) -> bool:
     return True
 
 
-def _pkcs7_certificates(der: bytes, what: str, where: str) -> list[x509.Certificate]:
+def _pkcs7_certificates(der: bytes, what: str, where: str) -> list[_Loaded]:
     """The certificates of a PKCS#7 (CMS) container, read with asn1crypto, which also takes
     the signed, unsigned and odd ones cryptography's PKCS#7 loader refuses."""
     try:
         content = _signed_data(der)
         found = [c.chosen.dump() for c in content["certificates"]] if content is not None and content["certificates"].native else []
-        certs = [x509.load_der_x509_certificate(_outer(c)) for c in found]
+        certs = [_load_certificate(_outer(c)) for c in found]
     except (*_DECODE_ERRORS, *_ASN1_ERRORS) as error:
         raise CertificateError(f"{what} that cannot be read: {_reason(error)}", where=where, hint=_PKCS7_HINT) from None
     if not certs:
@@ -387,7 +404,8 @@ def _pkcs12(data: bytes, where: str, password: bytes | None) -> FileFacts | None
             raise PasswordNeeded("is a PKCS#12 file protected by a password", where=where,
                                  hint=_PASSWORD_HINT) from None
         raise CertificateError("PKCS#12: wrong password (or damaged file)", where=where) from None
-    certs = ([bundle.cert.certificate] if bundle.cert else []) + [c.certificate for c in bundle.additional_certs]
+    certs = [(c.public_bytes(serialization.Encoding.DER), c) for c in
+             ([bundle.cert.certificate] if bundle.cert else []) + [c.certificate for c in bundle.additional_certs]]
     sealed = KeyEncryption("pkcs12", "pkcs12", None, None) if password not in (None, b"") else None
     keys = [(bundle.key, sealed)] if bundle.key is not None else []
     return _facts(where, Container.PKCS12, certs, keys)
@@ -448,11 +466,11 @@ def _reason(error: Exception) -> str:
 # --- facts ----------------------------------------------------------------------------------
 
 
-def _facts(where: str, container: Container, certs: list[x509.Certificate],
+def _facts(where: str, container: Container, certs: list[_Loaded],
            keys: list[tuple[Any, KeyEncryption | None]]) -> FileFacts:
     if not certs and not keys:
         raise CertificateError("holds no certificate and no private key", where=where)
-    cert_facts = tuple(_cert_facts(cert, where, i, container) for i, cert in enumerate(certs))
+    cert_facts = tuple(_cert_facts(der, cert, where, i, container) for i, (der, cert) in enumerate(certs))
     # Only the public half of each key survives this point.
     key_facts = tuple(
         KeyFacts(where, i, container, sealed is not None, _public_key_facts(key.public_key(), None), sealed)
@@ -493,36 +511,87 @@ def _public_key_facts(key: Any, algorithm_oid: str | None) -> PublicKeyFacts:
     return PublicKeyFacts(KeyType.OTHER, algorithm_oid or "", None, None, None, fingerprint)
 
 
-def _cert_facts(cert: x509.Certificate, where: str, index: int, container: Container) -> CertFacts:
+@dataclass(frozen=True, slots=True)
+class _Core:
+    """What cryptography reads of a certificate, or asn1crypto where cryptography refuses."""
+
+    subject: str
+    issuer: str
+    common_name: str | None
+    serial: str
+    not_before: dt.datetime
+    not_after: dt.datetime
+    public_key: PublicKeyFacts
+    signature: SignatureFacts
+
+
+def _crypto_core(cert: x509.Certificate, der: bytes, tbs: _Tbs) -> _Core:
+    spki_oid = cert.public_key_algorithm_oid.dotted_string
+    try:
+        public_key = _public_key_facts(cert.public_key(), spki_oid)
+    except _DECODE_ERRORS:
+        public_key = PublicKeyFacts(KeyType.OTHER, spki_oid, None, None, None, hashlib.sha256(der).hexdigest())
+    try:
+        subject, issuer = cert.subject.rfc4514_string(), cert.issuer.rfc4514_string()
+        cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        common_name = str(cn[0].value) if cn else None
+    except _DECODE_ERRORS:  # a name string cryptography refuses; mbedTLS keeps names as bytes
+        subject, issuer, common_name = tbs.subject, tbs.issuer, tbs.common_name
+    return _Core(subject, issuer, common_name, format(cert.serial_number, "x"), cert.not_valid_before_utc,
+                 cert.not_valid_after_utc, public_key, _signature_facts(cert))
+
+
+_ASN1_SCHEMES = {"rsassa_pkcs1v15": "rsa_pkcs1v15", "rsassa_pss": "rsassa_pss", "ecdsa": "ecdsa",
+                 "dsa": "dsa", "ed25519": "ed25519", "ed448": "ed448"}
+_ASN1_KEYS = {"rsa": KeyType.RSA, "rsassa_pss": KeyType.RSA, "ec": KeyType.EC, "ed25519": KeyType.ED25519,
+              "ed448": KeyType.ED448, "dsa": KeyType.DSA}
+
+
+def _lenient_core(der: bytes) -> _Core:
+    """The same facts from asn1crypto, for a certificate cryptography refuses (x509.c reads
+    names, serials and keys as bytes; cryptography checks them)."""
+    try:
+        whole = asn1x509.Certificate.load(der)
+        tbs = whole["tbs_certificate"]
+        spki = tbs["subject_public_key_info"]
+        kind = _ASN1_KEYS.get(spki.algorithm, KeyType.OTHER)
+        curve = spki["algorithm"]["parameters"].chosen.dotted if kind is KeyType.EC else None
+        public_key = PublicKeyFacts(
+            kind, spki["algorithm"]["algorithm"].dotted, spki.bit_size if kind is not KeyType.OTHER else None,
+            spki.curve[1] if kind is KeyType.EC else None, curve, hashlib.sha256(spki.dump()).hexdigest())
+        algorithm = whole["signature_algorithm"]
+        oid = algorithm["algorithm"].dotted
+        scheme = _ASN1_SCHEMES.get(algorithm.signature_algo, "unknown")
+        digest = algorithm.hash_algo if scheme not in ("ed25519", "ed448", "unknown") else None
+        signature = SignatureFacts(oid, x509.ObjectIdentifier(oid)._name,
+                                   _HASH_NAMES.get(digest, digest.upper()) if digest else None, scheme)
+        validity = tbs["validity"]
+        names = _Tbs.read(der)
+        return _Core(names.subject, names.issuer, names.common_name, format(tbs["serial_number"].native, "x"),
+                     validity["not_before"].native.astimezone(dt.timezone.utc),
+                     validity["not_after"].native.astimezone(dt.timezone.utc), public_key, signature)
+    except _ASN1_ERRORS as error:
+        raise ValueError(f"{type(error).__name__}: {error}") from None
+
+
+def _cert_facts(der: bytes, cert: x509.Certificate | None, where: str, index: int, container: Container) -> CertFacts:
     label = f"certificate {index + 1}"
     try:
-        der = cert.public_bytes(serialization.Encoding.DER)
-        spki_oid = cert.public_key_algorithm_oid.dotted_string
-        try:
-            public_key = _public_key_facts(cert.public_key(), spki_oid)
-        except _DECODE_ERRORS:
-            public_key = PublicKeyFacts(KeyType.OTHER, spki_oid, None, None, None,
-                                        hashlib.sha256(der).hexdigest())
         tbs = _Tbs.read(der)
-        try:
-            subject, issuer = cert.subject.rfc4514_string(), cert.issuer.rfc4514_string()
-            cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
-            common_name = str(cn[0].value) if cn else None
-        except _DECODE_ERRORS:  # a name string cryptography refuses; mbedTLS keeps names as bytes
-            subject, issuer, common_name = tbs.subject, tbs.issuer, tbs.common_name
+        core = _crypto_core(cert, der, tbs) if cert is not None else _lenient_core(der)
         facts = CertFacts(
             source=where,
             index=index,
             container=container,
-            subject=subject,
-            issuer=issuer,
-            common_name=common_name,
-            serial=format(cert.serial_number, "x"),
-            not_before=cert.not_valid_before_utc,
-            not_after=cert.not_valid_after_utc,
+            subject=core.subject,
+            issuer=core.issuer,
+            common_name=core.common_name,
+            serial=core.serial,
+            not_before=core.not_before,
+            not_after=core.not_after,
             version=tbs.version,
-            public_key=public_key,
-            signature=_signature_facts(cert),
+            public_key=core.public_key,
+            signature=core.signature,
             is_ca=tbs.basic[0],
             path_length=tbs.basic[1],
             key_usage=tbs.key_usage,
@@ -595,7 +664,7 @@ class _Tbs:
             whole = asn1x509.Certificate.load(der)
             tbs = whole["tbs_certificate"]
             found = tbs["extensions"]
-            items = tuple(found) if found.native is not None else ()
+            items = () if isinstance(found, asn1core.Void) else tuple(found)
             values: dict[str, Any] = {}
             for item in reversed(items):  # the first of a repeated extension wins
                 values[item["extn_id"].native] = item["extn_value"].parsed
@@ -670,14 +739,46 @@ def _well_formed(value: Any) -> bool:
         return True  # a type asn1crypto does not know: not judged here
     try:
         again = kind.load(value.contents, strict=True)
-        if kind is not asn1x509.GeneralNames:  # x509.c skips SAN entries it does not know
-            again.native  # noqa: B018 - parses every field
+        if kind is asn1x509.GeneralNames:
+            return all(_general_name_ok(name) for name in _children(again.contents))
+        again.native  # noqa: B018 - parses every field
     except UnicodeDecodeError:
         return True  # text that is not text: x509.c keeps the bytes
     except _ASN1_ERRORS:
         return False
     fields = getattr(again, "_fields", None)
     return not fields or len(again.children) <= len(fields)
+
+
+# The GeneralName types x509.c parses inside subjectAltName (3.6.6 mbedtls_x509_parse_subject_alt_name:
+# otherName, rfc822Name, dNSName, directoryName, uniformResourceIdentifier, iPAddress); it skips
+# the others without looking inside.
+_SAN_PARSED_TAGS = {0, 1, 2, 4, 6, 7}
+
+
+def _children(contents: bytes) -> list[bytes]:
+    out, rest = [], contents
+    while rest:
+        _, _, _, header, content, trailer = asn1parser.parse(rest)
+        size = len(header) + len(content) + len(trailer)
+        out.append(rest[:size])
+        rest = rest[size:]
+    return out
+
+
+def _general_name_ok(encoded: bytes) -> bool:
+    class_, _, tag, *_ = asn1parser.parse(encoded)
+    if class_ != 2:  # x509.c: a GeneralName must be context-specific
+        return False
+    if tag not in _SAN_PARSED_TAGS:
+        return True
+    try:
+        asn1x509.GeneralName.load(encoded, strict=True).native  # noqa: B018 - parses it
+    except UnicodeDecodeError:
+        return True
+    except _ASN1_ERRORS:
+        return False
+    return True
 
 
 # --- verdicts per mbedTLS line ----------------------------------------------------------------

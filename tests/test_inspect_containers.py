@@ -47,6 +47,8 @@ def shapes(tmp_path_factory):
         "pathlen-negative": (_patched(rsa.der(), bytes.fromhex("0101ff020103"), bytes.fromhex("0101ff0201ff")),
                              False, inspect.ERR_PATHLEN_INT_MAX, None),
         "ec-point-off-curve": (_patched(leaf.der(), point[-4:], bytes(4)), False, None, None),
+        # a subject UTF8String that is not UTF-8: cryptography refuses it, x509.c keeps bytes
+        "name-not-utf8": (_patched(leaf.der(), b"leaf.example", b"\xffeaf.example"), True, 0, None),
         "same-twice": (root.pem() + leaf.pem() + root.pem(), True, 0, None),
         "pkcs7-pem": (pkcs7.serialize_certificates([leaf.cert, root.cert], serialization.Encoding.PEM),
                       False, inspect.ERR_X509_INVALID_FORMAT, "pkcs7-container"),
@@ -84,6 +86,12 @@ def test_damaged_certificates_are_named(shapes):
         path = shapes[name][0]
         (cert,) = inspect.parse(path.read_bytes(), str(path)).certificates
         assert code in {p.code for p in inspect.certificate_verdict(cert, kb, inspect.Role.ANCHOR).problems}, name
+
+
+def test_name_cryptography_refuses_is_read_leniently(shapes):
+    path = shapes["name-not-utf8"][0]
+    (cert,) = inspect.parse(path.read_bytes(), str(path)).certificates
+    assert cert.common_name == "\ufffdeaf.example" and cert.dns_names == ("leaf.example",)
 
 
 def test_pkcs7_says_how_to_convert(shapes):
