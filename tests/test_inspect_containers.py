@@ -49,6 +49,10 @@ def shapes(tmp_path_factory):
         "ec-point-off-curve": (_patched(leaf.der(), point[-4:], bytes(4)), False, None, None),
         # a subject UTF8String that is not UTF-8: cryptography refuses it, x509.c keeps bytes
         "name-not-utf8": (_patched(leaf.der(), b"leaf.example", b"\xffeaf.example"), True, 0, None),
+        # the issuer's organizationName OID ends in a continuation byte: cryptography cannot load
+        # the certificate at all, x509.c does not decode attribute OIDs
+        "attribute-oid-unterminated": (_patched(leaf.der(), bytes.fromhex("0603550" "40a"), bytes.fromhex("06035504" "8a")),
+                                       True, 0, None),
         "same-twice": (root.pem() + leaf.pem() + root.pem(), True, 0, None),
         "pkcs7-pem": (pkcs7.serialize_certificates([leaf.cert, root.cert], serialization.Encoding.PEM),
                       False, inspect.ERR_X509_INVALID_FORMAT, "pkcs7-container"),
@@ -92,6 +96,10 @@ def test_name_cryptography_refuses_is_read_leniently(shapes):
     path = shapes["name-not-utf8"][0]
     (cert,) = inspect.parse(path.read_bytes(), str(path)).certificates
     assert cert.common_name == "\ufffdeaf.example" and cert.dns_names == ("leaf.example",)
+    path = shapes["attribute-oid-unterminated"][0]
+    (cert,) = inspect.parse(path.read_bytes(), str(path)).certificates
+    assert cert.common_name == "leaf.example" and cert.public_key.curve == "secp256r1"
+    assert (cert.signature.name, cert.signature.hash) == ("ecdsa-with-SHA256", "SHA-256")
 
 
 def test_pkcs7_says_how_to_convert(shapes):
