@@ -67,6 +67,7 @@ class ExtensionFacts:
     name: str
     critical: bool
     policies: tuple[str, ...] = ()  # certificatePolicies: the policy OIDs
+    well_formed: bool = True  # the value is exactly its ASN.1 type (judged where asn1crypto knows it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +83,7 @@ class CertFacts:
     serial: str  # hex
     not_before: dt.datetime
     not_after: dt.datetime
-    version: int  # 1 or 3, as X.509 numbers them
+    version: int  # 1, 2 or 3, as X.509 numbers them
     public_key: PublicKeyFacts
     signature: SignatureFacts
     is_ca: bool | None  # None: no basicConstraints
@@ -94,6 +95,8 @@ class CertFacts:
     extensions: tuple[ExtensionFacts, ...]
     fingerprint: str  # SHA-256 of the DER certificate, hex
     der: bytes  # the certificate itself (public): chain checks verify signatures with it
+    tbs_signature_oid: str = ""  # the signature algorithm named inside the TBSCertificate
+    signature_consistent: bool = True  # ... identical to the outer one, as mbedTLS requires
 
     @property
     def label(self) -> str:
@@ -117,6 +120,16 @@ class CertFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyEncryption:
+    """How a private key is encrypted (read from the file, no password needed)."""
+
+    format: str  # "pem" (RFC 1421 Proc-Type/DEK-Info) | "pkcs8" (EncryptedPrivateKeyInfo) | "pkcs12"
+    scheme: str  # "rfc1421" | "pbes2" | "pkcs12-pbe" | "pbes1" | the algorithm OID when unknown
+    cipher: str | None  # "AES-256-CBC", "DES-EDE3-CBC", "DES-CBC", ...
+    hash: str | None  # the key derivation's hash: MD5 (RFC 1421), PBKDF2's PRF, PKCS#12's SHA-1
+
+
+@dataclass(frozen=True, slots=True)
 class KeyFacts:
     """A private key: its type and size, and which certificates carry its public half."""
 
@@ -125,13 +138,42 @@ class KeyFacts:
     container: Container
     encrypted: bool
     public_key: PublicKeyFacts
+    encryption: KeyEncryption | None = None
+
+
+class Flaw(str, Enum):
+    """Why mbedtls_x509_crt_parse_file() stops at a slot before its DER parser (configgen/crtfile.py)."""
+
+    SPACE_IN_LINE = "space-inside-base64-line"
+    BAD_CHARACTER = "bad-base64-character"
+    BASE64_LENGTH = "base64-length"  # digits not a multiple of 4: refused by 3.6, read by 2.28
+    EMPTY_PEM = "empty-pem-block"  # END right after BEGIN
+    BLANK_PEM = "blank-pem-block"  # only white space between BEGIN and END
+    ENCRYPTED_PEM = "encrypted-pem-certificate"
+    NOT_DER = "not-der"  # no outer SEQUENCE
+    NO_TBS = "no-tbs-certificate"  # a SEQUENCE, but not a certificate inside (PKCS#7, a key, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One certificate as mbedTLS finds it in a file: a CERTIFICATE PEM block, or the whole
+    file read as DER. `der` is what reaches mbedtls_x509_crt_parse_der() (with a `flaw`, what
+    would have: mbedTLS stops at the flaw); `cert` indexes the file's certificates (None:
+    nothing configgen could read either)."""
+
+    pem: bool
+    der: bytes | None
+    flaw: Flaw | None
+    trailing: int = 0  # DER: bytes after the outer SEQUENCE, which mbedTLS ignores
+    cert: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class FileFacts:
-    """Everything one file holds."""
+    """Everything one file holds, and the slots mbedtls_x509_crt_parse_file() finds in it."""
 
     source: str
     container: Container
     certificates: tuple[CertFacts, ...]
     keys: tuple[KeyFacts, ...]
+    slots: tuple[Slot, ...] = ()

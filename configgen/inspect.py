@@ -1,9 +1,13 @@
 """The certificate inspector: files in, facts out, and what mbedTLS needs for them.
 
 - `read_bytes(path)` is the only function here that touches the file system.
-- `parse(data, where, password)` turns bytes into FileFacts (pure; cryptography does all
-  the ASN.1). A key's facts keep its type, size and public fingerprint; the key object
-  itself is dropped at once, and no key material is printed, logged or written.
+- `parse(data, where, password)` turns bytes into FileFacts (pure). The file is walked as
+  mbedtls_x509_crt_parse_file() walks it (configgen/crtfile.py); names, keys and signatures
+  are read with cryptography, extensions with asn1crypto, whose tolerant DER reader accepts
+  what mbedTLS's parser accepts and cryptography refuses (a BOOLEAN encoded 01, keyUsage
+  decipherOnly without keyAgreement). A key's facts keep its type, size and public
+  fingerprint; the key object itself is dropped at once, and no key material is printed,
+  logged or written.
 - `certificate_verdict(cert, kb, role)` says, for one mbedTLS line, whether the default
   configuration parses the certificate, which options it needs (and why), and what cannot
   be helped; `file_needs(facts)` adds what the container needs (PEM).
@@ -11,6 +15,9 @@
 
 from __future__ import annotations
 
+import binascii
+import dataclasses
+import datetime as dt
 import hashlib
 import math
 import warnings
@@ -21,23 +28,32 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from asn1crypto import cms as asn1cms
+from asn1crypto import core as asn1core
+from asn1crypto import keys as asn1keys
+from asn1crypto import parser as asn1parser
+from asn1crypto import x509 as asn1x509
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.utils import CryptographyDeprecationWarning
-from cryptography.x509.oid import ExtensionOID, SignatureAlgorithmOID
+from cryptography.x509.oid import SignatureAlgorithmOID
 
+from configgen import crtfile
 from configgen.certfacts import (
     CertFacts,
     Container,
     ExtensionFacts,
     FileFacts,
+    Flaw,
+    KeyEncryption,
     KeyFacts,
     KeyType,
     PublicKeyFacts,
     SignatureFacts,
+    Slot,
 )
 from configgen.errors import CertificateError
 from configgen.kb import cpp
@@ -56,6 +72,51 @@ ERR_UNKNOWN_NAMED_CURVE = -0x3A00
 ERR_INVALID_PUBKEY = -0x3B00
 ERR_FEATURE_UNAVAILABLE = -0x2080
 ERR_INVALID_EXTENSIONS = -0x2562
+EC_KEY_OID = "1.2.840.10045.2.1"
+ERR_SIG_MISMATCH = -0x2680
+# x509_crt.c x509_crt_parse_der_core (3.6.6:1262-1278, 2.28.3:1284-1302): extensions are read
+# only from a version-3 certificate; in any other their bytes are left over at the end of the
+# TBSCertificate: X509_INVALID_FORMAT + ASN1_LENGTH_MISMATCH. 2.28 has an option for it.
+ERR_EXTENSIONS_NOT_V3 = -0x21E6
+NON_V3_EXTENSIONS_OPTION = "MBEDTLS_X509_ALLOW_EXTENSIONS_NON_V3"
+# x509_crt.c x509_get_basic_constraints (3.6.6:546, 2.28.3:526): "Do not accept max_pathlen
+# equal to INT_MAX": X509_INVALID_EXTENSIONS + ASN1_INVALID_LENGTH.
+ERR_PATHLEN_INT_MAX = -0x2564
+INT_MAX = 2**31 - 1
+# What mbedtls_x509_crt_parse() returns for a file, beside the certificates' own errors
+# (x509_crt.c mbedtls_x509_crt_parse, pem.c, base64.c; error values from x509.h, pem.h, base64.h).
+ERR_X509_INVALID_FORMAT = -0x2180  # no outer SEQUENCE
+ERR_NOT_A_CERTIFICATE = -0x21E2  # X509_INVALID_FORMAT + ASN1_UNEXPECTED_TAG: no TBSCertificate
+ERR_CERT_UNKNOWN_FORMAT = -0x2780  # PEM, but no CERTIFICATE block read
+ERR_PEM_BASE64 = -0x112C  # PEM_INVALID_DATA + BASE64_INVALID_CHARACTER
+ERR_PEM_INVALID_DATA = -0x1100
+ERR_PEM_BAD_INPUT_DATA = -0x1480  # stops mbedtls_x509_crt_parse() at once (x509_crt.c:1449)
+ERR_PEM_PASSWORD_REQUIRED = -0x1300
+# Per flaw of a slot (configgen/crtfile.py), what it returns on each line; absent: that line
+# reads on (2.28.3's base64.c has no length check; its pem.c no empty-output check).
+FLAW_ERRORS: dict[Flaw, dict[str, int]] = {
+    Flaw.SPACE_IN_LINE: {"2.28": ERR_PEM_BASE64, "3.6": ERR_PEM_BASE64},
+    Flaw.BAD_CHARACTER: {"2.28": ERR_PEM_BASE64, "3.6": ERR_PEM_BASE64},
+    Flaw.BASE64_LENGTH: {"3.6": ERR_PEM_BASE64},
+    Flaw.EMPTY_PEM: {"2.28": ERR_PEM_INVALID_DATA, "3.6": ERR_PEM_INVALID_DATA},
+    Flaw.BLANK_PEM: {"2.28": ERR_X509_INVALID_FORMAT, "3.6": ERR_PEM_BAD_INPUT_DATA},
+    Flaw.ENCRYPTED_PEM: {"2.28": ERR_PEM_PASSWORD_REQUIRED, "3.6": ERR_PEM_PASSWORD_REQUIRED},
+    Flaw.NOT_DER: {"2.28": ERR_X509_INVALID_FORMAT, "3.6": ERR_X509_INVALID_FORMAT},
+    Flaw.NO_TBS: {"2.28": ERR_NOT_A_CERTIFICATE, "3.6": ERR_NOT_A_CERTIFICATE},
+}
+_REENCODE = "re-encode it: openssl x509 -in FILE -out FIXED.pem"
+FLAW_TEXT: dict[Flaw, tuple[str, str]] = {
+    Flaw.SPACE_IN_LINE: ("has a space inside a base64 line, which mbedtls_base64_decode() refuses "
+                         "(base64.c: \"Space inside a line is an error\")", f"remove the spaces, or {_REENCODE}"),
+    Flaw.BAD_CHARACTER: ("has a character that is not base64 (or '=' before the end)", _REENCODE),
+    Flaw.BASE64_LENGTH: ("has a number of base64 digits that is not a multiple of 4 (a line cut short?)", _REENCODE),
+    Flaw.EMPTY_PEM: ("is empty: END follows BEGIN", "put the certificate between BEGIN and END"),
+    Flaw.BLANK_PEM: ("holds only white space", "put the certificate between BEGIN and END"),
+    Flaw.ENCRYPTED_PEM: ("is an encrypted certificate (Proc-Type: 4,ENCRYPTED)", "decrypt it: openssl x509 -in FILE -out PLAIN.pem"),
+    Flaw.NOT_DER: ("is neither PEM with a '-----BEGIN CERTIFICATE-----' line nor a DER certificate",
+                   "give the certificate as PEM (BEGIN CERTIFICATE) or DER"),
+    Flaw.NO_TBS: ("is DER but not a certificate (mbedTLS reads it as one certificate)", "give the certificate as PEM or DER"),
+}
 
 _PEM_BEGIN = b"-----BEGIN "
 _CERT_LABELS = {"CERTIFICATE", "X509 CERTIFICATE"}
@@ -76,6 +137,11 @@ _SCHEMES = {
 # What cryptography raises for bytes that are not what they claim to be (KeyError: a name
 # attribute whose string tag it does not know, seen from the hypothesis test).
 _DECODE_ERRORS = (ValueError, TypeError, KeyError, UnsupportedAlgorithm, x509.InvalidVersion)
+
+# What asn1crypto raises on bytes that are not what they claim to be (seen from the
+# hypothesis test and a mutation run against real mbedTLS: an AttributeError from a value cut
+# short, an IndexError from a bit string).
+_ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
 
 
 class PasswordNeeded(CertificateError):
@@ -122,9 +188,25 @@ def parse(data: bytes, where: str, password: bytes | None = None) -> FileFacts:
         # cryptography warns about what it will refuse one day (e.g. a root's serial of 0,
         # in Debian's ca-certificates); mbedTLS reads those, so the facts keep them quietly.
         warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        slots = crtfile.walk(data)
         if _PEM_BEGIN in data[:4096] or data.lstrip().startswith(b"-----"):
-            return _parse_pem(data, where, password)
-        return _parse_der(data, where, password)
+            facts = _parse_pem(data, where, password)
+        else:
+            facts = _parse_der(data, slots[0], where, password)
+    return dataclasses.replace(facts, slots=_pair(slots, facts.certificates))
+
+
+def _pair(slots: tuple[Slot, ...], certs: tuple[CertFacts, ...]) -> tuple[Slot, ...]:
+    """Each slot with the certificate it holds (the same DER, in file order: a bundle may
+    hold one certificate twice)."""
+    free = list(certs)
+    paired = []
+    for slot in slots:
+        cert = next((c for c in free if slot.der is not None and c.der == slot.der), None)
+        if cert is not None:
+            free.remove(cert)
+        paired.append(dataclasses.replace(slot, cert=cert.index if cert else None))
+    return tuple(paired)
 
 
 def _pem_blocks(data: bytes, where: str) -> list[tuple[str, bytes]]:
@@ -150,26 +232,29 @@ def _parse_pem(data: bytes, where: str, password: bytes | None) -> FileFacts:
     blocks = _pem_blocks(data, where)
     if not blocks:
         raise CertificateError("looks like PEM but holds no BEGIN/END block", where=where)
-    certs: list[x509.Certificate] = []
-    keys: list[tuple[Any, bool]] = []
+    certs: list[_Loaded] = []
+    keys: list[tuple[Any, KeyEncryption | None]] = []
     container = Container.PEM
     for number, (label, block) in enumerate(blocks, start=1):
         what = f"PEM block {number} ({label})"
         try:
             if label in _CERT_LABELS:
-                certs.append(x509.load_pem_x509_certificate(block))
+                certs.append(_pem_certificate(block, what, where))
             elif label in _PKCS7_LABELS:
-                certs.extend(pkcs7.load_pem_pkcs7_certificates(block))
+                certs.extend(_pkcs7_certificates(pem_der(block), f"{what} is a PKCS#7 container", where))
                 container = Container.PKCS7_PEM
             elif label in _KEY_LABELS:
                 encrypted = label == "ENCRYPTED PRIVATE KEY" or b"ENCRYPTED" in block[:200]
                 if encrypted and password is None:
-                    raise PasswordNeeded(f"{what} is an encrypted private key", where=where,
+                    raise PasswordNeeded(f"{what} is an encrypted private key "
+                                         f"({_describe(_pem_encryption(label, block))})", where=where,
                                          hint=_PASSWORD_HINT)
                 if encrypted:
-                    keys.append((_decrypt_pem_key(block, password, what, where), True))
+                    sealed = _pem_encryption(label, block)
+                    keys.append((_decrypt_pem_key(block, password, f"{what}, encrypted with {_describe(sealed)},", where),
+                                 sealed))
                 else:
-                    keys.append((serialization.load_pem_private_key(block, None), False))
+                    keys.append((serialization.load_pem_private_key(block, None), None))
             elif label == "CERTIFICATE REQUEST" or label == "NEW CERTIFICATE REQUEST":
                 raise CertificateError(f"{what} is a certificate signing request, not a certificate",
                                        where=where, hint="inspect the certificate the CA issued for it")
@@ -185,26 +270,63 @@ def _parse_pem(data: bytes, where: str, password: bytes | None) -> FileFacts:
     return _facts(where, container, certs, keys)
 
 
+def _pem_certificate(block: bytes, what: str, where: str) -> _Loaded:
+    """A CERTIFICATE block decoded as leniently as mbedTLS decodes it (binascii ignores a
+    non-canonical last digit, which cryptography's PEM reader refuses); whether mbedTLS reaches
+    the block at all is crtfile.walk's question."""
+    try:
+        der = pem_der(block)
+    except binascii.Error as error:
+        raise CertificateError(f"{what} is not valid base64: {error}", where=where) from None
+    return _load_certificate(_outer(der))
+
+
+# A certificate's DER, and cryptography's view of it (None where cryptography refuses what
+# asn1crypto, as tolerant as x509.c, reads: the facts then come from asn1crypto alone).
+_Loaded = tuple[bytes, x509.Certificate | None]
+
+
+def _load_certificate(der: bytes) -> _Loaded:
+    """ValueError when neither cryptography nor asn1crypto reads `der` as a certificate."""
+    try:
+        return der, x509.load_der_x509_certificate(der)
+    except _DECODE_ERRORS:
+        _Tbs.read(der)
+        _lenient_core(der)
+        return der, None
+
+
+def pem_der(block: bytes) -> bytes:
+    """The DER inside one PEM block (binascii: tolerant of a non-canonical last digit)."""
+    return binascii.a2b_base64(b"".join(line for line in block.splitlines() if not line.startswith(b"-----")))
+
+
+def _outer(der: bytes) -> bytes:
+    """The certificate's own bytes: mbedTLS ignores what follows the outer SEQUENCE."""
+    slot = crtfile.der_slot(der, pem=False)
+    return slot.der if slot.der is not None else der
+
+
 def _decrypt_pem_key(block: bytes, password: bytes | None, what: str, where: str) -> Any:
     try:
         return serialization.load_pem_private_key(block, password)
     except _DECODE_ERRORS:
-        raise CertificateError(f"{what}: wrong password (or damaged key)", where=where) from None
+        raise CertificateError(f"{what} cannot be decrypted: wrong password, damaged key, or an "
+                               "encryption the Python cryptography library does not undo", where=where) from None
 
 
-def _parse_der(data: bytes, where: str, password: bytes | None) -> FileFacts:
+def _parse_der(data: bytes, slot: Slot, where: str, password: bytes | None) -> FileFacts:
     if not data[:1] == b"\x30":
         raise CertificateError(
             "is neither PEM nor DER (a certificate, PKCS#7, PKCS#12 or private key)", where=where
         )
-    try:
-        return _facts(where, Container.DER, [x509.load_der_x509_certificate(data)], [])
-    except _DECODE_ERRORS:
-        pass
-    try:
-        return _facts(where, Container.PKCS7_DER, pkcs7.load_der_pkcs7_certificates(data), [])
-    except _DECODE_ERRORS:
-        pass
+    if slot.der is not None:
+        try:
+            return _facts(where, Container.DER, [_load_certificate(slot.der)], [])
+        except _DECODE_ERRORS:
+            pass
+    if _is_pkcs7(data):
+        return _facts(where, Container.PKCS7_DER, _pkcs7_certificates(data, "is a PKCS#7 container", where), [])
     for loader in (_der_key, _pkcs12):
         found = loader(data, where, password)
         if found is not None:
@@ -215,18 +337,59 @@ def _parse_der(data: bytes, where: str, password: bytes | None) -> FileFacts:
     )
 
 
+_PKCS7_HINT = "mbedtls_x509_crt_parse() cannot read PKCS#7 anyway: embed the certificates as PEM or DER"
+
+
+def _signed_data(der: bytes) -> Any:
+    """A PKCS#7 (CMS) ContentInfo's SignedData, a bare SignedData, or None for another CMS
+    type; ValueError when the bytes are no PKCS#7 at all."""
+    try:
+        info = asn1cms.ContentInfo.load(der)
+        kind = info["content_type"].native
+        if "." in kind:
+            raise ValueError(f"not a CMS content type: {kind}")
+        return info["content"] if kind == "signed_data" else None
+    except _ASN1_ERRORS:
+        signed = asn1cms.SignedData.load(der)
+        signed["digest_algorithms"].native  # noqa: B018 - proves the shape
+        return signed
+
+
+def _is_pkcs7(der: bytes) -> bool:
+    try:
+        _signed_data(der)
+    except _ASN1_ERRORS:
+        return False
+    return True
+
+
+def _pkcs7_certificates(der: bytes, what: str, where: str) -> list[_Loaded]:
+    """The certificates of a PKCS#7 (CMS) container, read with asn1crypto, which also takes
+    the signed, unsigned and odd ones cryptography's PKCS#7 loader refuses."""
+    try:
+        content = _signed_data(der)
+        found = [c.chosen.dump() for c in content["certificates"]] if content is not None and content["certificates"].native else []
+        certs = [_load_certificate(_outer(c)) for c in found]
+    except (*_DECODE_ERRORS, *_ASN1_ERRORS) as error:
+        raise CertificateError(f"{what} that cannot be read: {_reason(error)}", where=where, hint=_PKCS7_HINT) from None
+    if not certs:
+        raise CertificateError(f"{what} without certificates", where=where, hint=_PKCS7_HINT)
+    return certs
+
+
 def _der_key(data: bytes, where: str, password: bytes | None) -> FileFacts | None:
     try:
         key = serialization.load_der_private_key(data, None)
-        return _facts(where, Container.DER, [], [(key, False)])
+        return _facts(where, Container.DER, [], [(key, None)])
     except TypeError:  # encrypted PKCS#8
         if password is None:
-            raise PasswordNeeded("is an encrypted private key", where=where, hint=_PASSWORD_HINT) from None
+            raise PasswordNeeded(f"is an encrypted private key ({_describe(_pkcs8_encryption(data))})",
+                                 where=where, hint=_PASSWORD_HINT) from None
         try:
             key = serialization.load_der_private_key(data, password)
         except _DECODE_ERRORS:
             raise CertificateError("encrypted private key: wrong password", where=where) from None
-        return _facts(where, Container.DER, [], [(key, True)])
+        return _facts(where, Container.DER, [], [(key, _pkcs8_encryption(data))])
     except _DECODE_ERRORS:
         return None
 
@@ -241,9 +404,49 @@ def _pkcs12(data: bytes, where: str, password: bytes | None) -> FileFacts | None
             raise PasswordNeeded("is a PKCS#12 file protected by a password", where=where,
                                  hint=_PASSWORD_HINT) from None
         raise CertificateError("PKCS#12: wrong password (or damaged file)", where=where) from None
-    certs = ([bundle.cert.certificate] if bundle.cert else []) + [c.certificate for c in bundle.additional_certs]
-    keys = [(bundle.key, password not in (None, b""))] if bundle.key is not None else []
+    certs = [(c.public_bytes(serialization.Encoding.DER), c) for c in
+             ([bundle.cert.certificate] if bundle.cert else []) + [c.certificate for c in bundle.additional_certs]]
+    sealed = KeyEncryption("pkcs12", "pkcs12", None, None) if password not in (None, b"") else None
+    keys = [(bundle.key, sealed)] if bundle.key is not None else []
     return _facts(where, Container.PKCS12, certs, keys)
+
+
+# asn1crypto's names of ciphers and PBE schemes, as mbedTLS names them (cipher.h, oid.c).
+_CIPHERS = {("tripledes", 24): "DES-EDE3-CBC", ("tripledes", 16): "DES-EDE-CBC", ("des", 8): "DES-CBC"}
+_PKCS12_PBE = {"pkcs12_sha1_tripledes_3key": "DES-EDE3-CBC", "pkcs12_sha1_tripledes_2key": "DES-EDE-CBC",
+               "pkcs12_sha1_rc2_128": "RC2-128-CBC", "pkcs12_sha1_rc2_40": "RC2-40-CBC",
+               "pkcs12_sha1_rc4_128": "RC4-128", "pkcs12_sha1_rc4_40": "RC4-40"}
+
+
+def _pem_encryption(label: str, block: bytes) -> KeyEncryption:
+    """A PEM key's encryption: PKCS#8 inside ENCRYPTED PRIVATE KEY, or RFC 1421 headers
+    (Proc-Type: 4,ENCRYPTED / DEK-Info: CIPHER,IV), whose key is derived with MD5."""
+    if label == "ENCRYPTED PRIVATE KEY":
+        return _pkcs8_encryption(pem_der(block))
+    info = next((line for line in block.splitlines() if line.startswith(b"DEK-Info:")), b"DEK-Info: ?,")
+    return KeyEncryption("pem", "rfc1421", info[9:].split(b",")[0].strip().decode("ascii", "replace"), "MD5")
+
+
+def _pkcs8_encryption(der: bytes) -> KeyEncryption:
+    """EncryptedPrivateKeyInfo's algorithm, read with asn1crypto (PBES2 with its KDF, PRF and
+    cipher; PKCS#12 PBE; PBES1)."""
+    try:
+        algorithm = asn1keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"]
+        name = algorithm["algorithm"].native
+        if name == "pbes2":
+            cipher = algorithm.encryption_cipher
+            size = algorithm.key_length
+            text = f"AES-{size * 8}-CBC" if cipher == "aes" else _CIPHERS.get((cipher, size), f"{cipher.upper()}-CBC")
+            prf = _HASH_NAMES.get(algorithm.kdf_hmac, algorithm.kdf_hmac.upper()) if algorithm.kdf == "pbkdf2" else None
+            return KeyEncryption("pkcs8", "pbes2", text, prf)
+        if name in _PKCS12_PBE:
+            return KeyEncryption("pkcs8", "pkcs12-pbe", _PKCS12_PBE[name], "SHA-1")
+        if name.startswith("pbes1_"):
+            hash_name, cipher = name.split("_")[1:3]
+            return KeyEncryption("pkcs8", "pbes1", f"{cipher.upper()}-CBC", _HASH_NAMES.get(hash_name, hash_name.upper()))
+        return KeyEncryption("pkcs8", str(name), None, None)
+    except _ASN1_ERRORS:
+        return KeyEncryption("pkcs8", "unknown", None, None)
 
 
 def _looks_like_pkcs12(data: bytes) -> bool:
@@ -263,14 +466,15 @@ def _reason(error: Exception) -> str:
 # --- facts ----------------------------------------------------------------------------------
 
 
-def _facts(where: str, container: Container, certs: list[x509.Certificate], keys: list[tuple[Any, bool]]) -> FileFacts:
+def _facts(where: str, container: Container, certs: list[_Loaded],
+           keys: list[tuple[Any, KeyEncryption | None]]) -> FileFacts:
     if not certs and not keys:
         raise CertificateError("holds no certificate and no private key", where=where)
-    cert_facts = tuple(_cert_facts(cert, where, i, container) for i, cert in enumerate(certs))
+    cert_facts = tuple(_cert_facts(der, cert, where, i, container) for i, (der, cert) in enumerate(certs))
     # Only the public half of each key survives this point.
     key_facts = tuple(
-        KeyFacts(where, i, container, encrypted, _public_key_facts(key.public_key(), None))
-        for i, (key, encrypted) in enumerate(keys)
+        KeyFacts(where, i, container, sealed is not None, _public_key_facts(key.public_key(), None), sealed)
+        for i, (key, sealed) in enumerate(keys)
     )
     return FileFacts(where, container, cert_facts, key_facts)
 
@@ -307,46 +511,96 @@ def _public_key_facts(key: Any, algorithm_oid: str | None) -> PublicKeyFacts:
     return PublicKeyFacts(KeyType.OTHER, algorithm_oid or "", None, None, None, fingerprint)
 
 
-def _cert_facts(cert: x509.Certificate, where: str, index: int, container: Container) -> CertFacts:
+@dataclass(frozen=True, slots=True)
+class _Core:
+    """What cryptography reads of a certificate, or asn1crypto where cryptography refuses."""
+
+    subject: str
+    issuer: str
+    common_name: str | None
+    serial: str
+    not_before: dt.datetime
+    not_after: dt.datetime
+    public_key: PublicKeyFacts
+    signature: SignatureFacts
+
+
+def _crypto_core(cert: x509.Certificate, der: bytes, tbs: _Tbs) -> _Core:
+    spki_oid = cert.public_key_algorithm_oid.dotted_string
+    try:
+        public_key = _public_key_facts(cert.public_key(), spki_oid)
+    except _DECODE_ERRORS:
+        public_key = PublicKeyFacts(KeyType.OTHER, spki_oid, None, None, None, hashlib.sha256(der).hexdigest())
+    try:
+        subject, issuer = cert.subject.rfc4514_string(), cert.issuer.rfc4514_string()
+        cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        common_name = str(cn[0].value) if cn else None
+    except _DECODE_ERRORS:  # a name string cryptography refuses; mbedTLS keeps names as bytes
+        subject, issuer, common_name = tbs.subject, tbs.issuer, tbs.common_name
+    return _Core(subject, issuer, common_name, format(cert.serial_number, "x"), cert.not_valid_before_utc,
+                 cert.not_valid_after_utc, public_key, _signature_facts(cert))
+
+
+_ASN1_SCHEMES = {"rsassa_pkcs1v15": "rsa_pkcs1v15", "rsassa_pss": "rsassa_pss", "ecdsa": "ecdsa",
+                 "dsa": "dsa", "ed25519": "ed25519", "ed448": "ed448"}
+_ASN1_KEYS = {"rsa": KeyType.RSA, "rsassa_pss": KeyType.RSA, "ec": KeyType.EC, "ed25519": KeyType.ED25519,
+              "ed448": KeyType.ED448, "dsa": KeyType.DSA}
+
+
+def _lenient_core(der: bytes) -> _Core:
+    """The same facts from asn1crypto, for a certificate cryptography refuses (x509.c reads
+    names, serials and keys as bytes; cryptography checks them)."""
+    try:
+        whole = asn1x509.Certificate.load(der)
+        tbs = whole["tbs_certificate"]
+        spki = tbs["subject_public_key_info"]
+        kind = _ASN1_KEYS.get(spki.algorithm, KeyType.OTHER)
+        curve = spki["algorithm"]["parameters"].chosen.dotted if kind is KeyType.EC else None
+        public_key = PublicKeyFacts(
+            kind, spki["algorithm"]["algorithm"].dotted, spki.bit_size if kind is not KeyType.OTHER else None,
+            spki.curve[1] if kind is KeyType.EC else None, curve, hashlib.sha256(spki.dump()).hexdigest())
+        algorithm = whole["signature_algorithm"]
+        oid = algorithm["algorithm"].dotted
+        scheme = _ASN1_SCHEMES.get(algorithm.signature_algo, "unknown")
+        digest = algorithm.hash_algo if scheme not in ("ed25519", "ed448", "unknown") else None
+        signature = SignatureFacts(oid, x509.ObjectIdentifier(oid)._name,
+                                   _HASH_NAMES.get(digest, digest.upper()) if digest else None, scheme)
+        validity = tbs["validity"]
+        names = _Tbs.read(der)
+        return _Core(names.subject, names.issuer, names.common_name, format(tbs["serial_number"].native, "x"),
+                     validity["not_before"].native.astimezone(dt.timezone.utc),
+                     validity["not_after"].native.astimezone(dt.timezone.utc), public_key, signature)
+    except _ASN1_ERRORS as error:
+        raise ValueError(f"{type(error).__name__}: {error}") from None
+
+
+def _cert_facts(der: bytes, cert: x509.Certificate | None, where: str, index: int, container: Container) -> CertFacts:
     label = f"certificate {index + 1}"
     try:
-        der = cert.public_bytes(serialization.Encoding.DER)
-        spki_oid = cert.public_key_algorithm_oid.dotted_string
-        try:
-            public_key = _public_key_facts(cert.public_key(), spki_oid)
-        except _DECODE_ERRORS:
-            public_key = PublicKeyFacts(KeyType.OTHER, spki_oid, None, None, None,
-                                        hashlib.sha256(der).hexdigest())
-        extensions = cert.extensions
-        basic = _basic(extensions)
-        cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        tbs = _Tbs.read(der)
+        core = _crypto_core(cert, der, tbs) if cert is not None else _lenient_core(der)
         facts = CertFacts(
             source=where,
             index=index,
             container=container,
-            subject=cert.subject.rfc4514_string(),
-            issuer=cert.issuer.rfc4514_string(),
-            common_name=str(cn[0].value) if cn else None,
-            serial=format(cert.serial_number, "x"),
-            not_before=cert.not_valid_before_utc,
-            not_after=cert.not_valid_after_utc,
-            version=1 if cert.version is x509.Version.v1 else 3,
-            public_key=public_key,
-            signature=_signature_facts(cert),
-            is_ca=basic[0],
-            path_length=basic[1],
-            key_usage=_key_usage(extensions),
-            extended_key_usage=_eku(extensions),
-            dns_names=_san(extensions, x509.DNSName),
-            ip_addresses=_san(extensions, x509.IPAddress),
-            extensions=tuple(
-                ExtensionFacts(
-                    e.oid.dotted_string, e.oid._name, e.critical,
-                    tuple(p.policy_identifier.dotted_string for p in e.value)
-                    if isinstance(e.value, x509.CertificatePolicies) else (),
-                )
-                for e in extensions
-            ),
+            subject=core.subject,
+            issuer=core.issuer,
+            common_name=core.common_name,
+            serial=core.serial,
+            not_before=core.not_before,
+            not_after=core.not_after,
+            version=tbs.version,
+            public_key=core.public_key,
+            signature=core.signature,
+            is_ca=tbs.basic[0],
+            path_length=tbs.basic[1],
+            key_usage=tbs.key_usage,
+            extended_key_usage=tbs.eku,
+            dns_names=tbs.dns_names,
+            ip_addresses=tbs.ip_addresses,
+            extensions=tbs.extensions,
+            tbs_signature_oid=tbs.signature_oid,
+            signature_consistent=tbs.signature_consistent,
             fingerprint=hashlib.sha256(der).hexdigest(),
             der=der,
         )
@@ -380,40 +634,151 @@ def _signature_facts(cert: x509.Certificate) -> SignatureFacts:
     return SignatureFacts(oid.dotted_string, name, hash_name, scheme)
 
 
-def _ext(extensions: x509.Extensions, oid: x509.ObjectIdentifier) -> Any:
-    try:
-        return extensions.get_extension_for_oid(oid).value
-    except x509.ExtensionNotFound:
-        return None
+_KEY_USAGE_NAMES = {"non_repudiation": "content_commitment"}  # asn1crypto -> cryptography's names
+_KEY_USAGE_ORDER = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+                    "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
 
 
-def _basic(extensions: x509.Extensions) -> tuple[bool | None, int | None]:
-    value = _ext(extensions, ExtensionOID.BASIC_CONSTRAINTS)
-    return (None, None) if value is None else (value.ca, value.path_length)
+@dataclass(frozen=True, slots=True)
+class _Tbs:
+    """A certificate's version and extensions as asn1crypto reads them: tolerant, as
+    x509_crt.c is (it takes any non-zero BOOLEAN, and keyUsage bits in any combination)."""
+
+    version: int  # 1, 2 or 3, as X.509 numbers them
+    basic: tuple[bool | None, int | None]
+    key_usage: tuple[str, ...] | None
+    eku: tuple[str, ...]
+    dns_names: tuple[str, ...]
+    ip_addresses: tuple[str, ...]
+    extensions: tuple[ExtensionFacts, ...]
+    signature_oid: str  # the TBSCertificate's own signature algorithm
+    signature_consistent: bool  # identical to the outer signatureAlgorithm, parameters too
+    subject: str  # RFC 4514-like, every value decoded as UTF-8 with replacement: used only
+    issuer: str  # where cryptography refuses a name string (x509.c keeps the bytes)
+    common_name: str | None
+
+    @classmethod
+    def read(cls, der: bytes) -> _Tbs:
+        """Everything read at once, so a damaged value raises ValueError here and nowhere else."""
+        try:
+            whole = asn1x509.Certificate.load(der)
+            tbs = whole["tbs_certificate"]
+            found = tbs["extensions"]
+            items = () if isinstance(found, asn1core.Void) else tuple(found)
+            values: dict[str, Any] = {}
+            for item in reversed(items):  # the first of a repeated extension wins
+                values[item["extn_id"].native] = item["extn_value"].parsed
+            basic, usage = values.get("basic_constraints"), values.get("key_usage")
+            eku, san = values.get("extended_key_usage"), values.get("subject_alt_name")
+            return cls(
+                int(tbs["version"].native[1:]),
+                (None, None) if basic is None else (bool(basic["ca"].native), basic["path_len_constraint"].native),
+                None if usage is None else _key_usage(usage.native),
+                () if eku is None else tuple(x509.ObjectIdentifier(p.dotted)._name for p in eku),
+                _san(values, "dns_name"),
+                _san(values, "ip_address"),
+                tuple(_extension_facts(item) for item in items),
+                tbs["signature"]["algorithm"].dotted,
+                tbs["signature"].dump() == whole["signature_algorithm"].dump(),
+                _lenient_name(tbs["subject"]),
+                _lenient_name(tbs["issuer"]),
+                next((v for k, v in _name_values(tbs["subject"]) if k == _CN_OID), None),
+            )
+        except _ASN1_ERRORS as error:
+            raise ValueError(f"{type(error).__name__}: {error}") from None
 
 
-def _key_usage(extensions: x509.Extensions) -> tuple[str, ...] | None:
-    value = _ext(extensions, ExtensionOID.KEY_USAGE)
-    if value is None:
-        return None
-    names = ["digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
-             "key_agreement", "key_cert_sign", "crl_sign"]
-    used = [n for n in names if getattr(value, n)]
-    if value.key_agreement:
-        used += [n for n in ("encipher_only", "decipher_only") if getattr(value, n)]
-    return tuple(used)
+_CN_OID = "2.5.4.3"
 
 
-def _eku(extensions: x509.Extensions) -> tuple[str, ...]:
-    value = _ext(extensions, ExtensionOID.EXTENDED_KEY_USAGE)
-    return tuple(o._name for o in value) if value is not None else ()
+def _name_values(name: Any) -> list[tuple[str, str]]:
+    return [(attr["type"].dotted, attr["value"].chosen.contents.decode("utf-8", "replace")
+             if isinstance(attr["value"], asn1core.Choice) else attr["value"].contents.decode("utf-8", "replace"))
+            for rdn in name.chosen for attr in rdn]
 
 
-def _san(extensions: x509.Extensions, kind: type) -> tuple[str, ...]:
-    value = _ext(extensions, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
-    if value is None:
+def _lenient_name(name: Any) -> str:
+    return ",".join(f"{x509.ObjectIdentifier(oid)._name}={value}" for oid, value in reversed(_name_values(name)))
+
+
+def _san(values: dict[str, Any], kind: str) -> tuple[str, ...]:
+    """subjectAltName entries of one kind; a dNSName that is not ASCII, or an entry of a type
+    asn1crypto does not know, is kept or skipped as x509.c does (it keeps bytes, skips
+    unknown types) instead of failing the certificate."""
+    san = values.get("subject_alt_name")
+    if san is None:
         return ()
-    return tuple(str(v) for v in value.get_values_for_type(kind))
+    try:
+        names = list(san)
+    except _ASN1_ERRORS:
+        return ()
+    if kind == "dns_name":
+        return tuple(n.chosen.contents.decode("utf-8", "replace") for n in names if n.name == kind)
+    return tuple(str(n.native) for n in names if n.name == kind)
+
+
+def _key_usage(names: set[str]) -> tuple[str, ...]:
+    used = {_KEY_USAGE_NAMES.get(n, n) for n in names}
+    return tuple(n for n in _KEY_USAGE_ORDER if n in used)
+
+
+def _extension_facts(item: Any) -> ExtensionFacts:
+    oid = item["extn_id"].dotted
+    policies = (tuple(p["policy_identifier"].dotted for p in item["extn_value"].parsed)
+                if item["extn_id"].native == "certificate_policies" else ())
+    return ExtensionFacts(oid, x509.ObjectIdentifier(oid)._name, bool(item["critical"].native), policies,
+                          _well_formed(item["extn_value"]))
+
+
+def _well_formed(value: Any) -> bool:
+    """Whether an extension's value is exactly its ASN.1 type: no bytes after it, no field the
+    type does not have (x509_crt.c checks both for every extension it parses, e.g.
+    x509_get_authority_key_id's `if (*p != end) return ... LENGTH_MISMATCH`)."""
+    kind = type(value.parsed)
+    if kind is asn1core.Any:
+        return True  # a type asn1crypto does not know: not judged here
+    try:
+        again = kind.load(value.contents, strict=True)
+        if kind is asn1x509.GeneralNames:
+            return all(_general_name_ok(name) for name in _children(again.contents))
+        again.native  # noqa: B018 - parses every field
+    except UnicodeDecodeError:
+        return True  # text that is not text: x509.c keeps the bytes
+    except _ASN1_ERRORS:
+        return False
+    fields = getattr(again, "_fields", None)
+    return not fields or len(again.children) <= len(fields)
+
+
+# The GeneralName types x509.c parses inside subjectAltName (3.6.6 mbedtls_x509_parse_subject_alt_name:
+# otherName, rfc822Name, dNSName, directoryName, uniformResourceIdentifier, iPAddress); it skips
+# the others without looking inside.
+_SAN_PARSED_TAGS = {0, 1, 2, 4, 6, 7}
+
+
+def _children(contents: bytes) -> list[bytes]:
+    out, rest = [], contents
+    while rest:
+        _, _, _, header, content, trailer = asn1parser.parse(rest)
+        size = len(header) + len(content) + len(trailer)
+        out.append(rest[:size])
+        rest = rest[size:]
+    return out
+
+
+def _general_name_ok(encoded: bytes) -> bool:
+    class_, _, tag, *_ = asn1parser.parse(encoded)
+    if class_ != 2:  # x509.c: a GeneralName must be context-specific
+        return False
+    if tag not in _SAN_PARSED_TAGS:
+        return True
+    try:
+        asn1x509.GeneralName.load(encoded, strict=True).native  # noqa: B018 - parses it
+    except UnicodeDecodeError:
+        return True
+    except _ASN1_ERRORS:
+        return False
+    return True
 
 
 # --- verdicts per mbedTLS line ----------------------------------------------------------------
@@ -425,6 +790,11 @@ class Role(str, Enum):
 
     PRESENTED = "presented"
     ANCHOR = "anchor"
+    OWN = "own"  # the device's own certificate: it matches a private key given
+
+    @property
+    def parsed_by_application(self) -> bool:
+        return self is not Role.PRESENTED
 
 
 class Severity(str, Enum):
@@ -492,7 +862,7 @@ def certificate_verdict(cert: CertFacts, kb: KnowledgeBase, role: Role) -> CertV
     _, outcome = _defaults(kb)
     needs: list[Need] = []
     problems: list[Problem] = []
-    errors: list[int] = []
+    errors: list[int | None] = []  # None: fails with a code that cannot be told in advance
     what = f"'{cert.display_name}'"
 
     def need_guard(guard: str, reason: str) -> None:
@@ -503,6 +873,8 @@ def certificate_verdict(cert: CertFacts, kb: KnowledgeBase, role: Role) -> CertV
 
     # The signature algorithm: mbedTLS looks its OID up while parsing, for every certificate.
     sig = cert.signature
+    if not cert.signature_consistent:
+        _signature_mismatch(cert, kb, problems, errors)
     entry = _by(x["signature_algorithms"], "oid", sig.oid)
     hash_entry = _by(x["hashes"], "name", sig.hash) if sig.hash else None
     if entry is None or (sig.scheme == "rsassa_pss" and hash_entry is None):
@@ -532,6 +904,15 @@ def certificate_verdict(cert: CertFacts, kb: KnowledgeBase, role: Role) -> CertV
             f"{what} has {article(key.describe())} {key.describe()} key, which no configuration of mbedTLS {kb.line} can parse",
             _unsupported_fix(kb.line, "key", key.describe(), role), ERR_UNKNOWN_PK_ALG,
         ))
+    elif key.type is KeyType.OTHER and key.oid == EC_KEY_OID:
+        # An EC key that does not decode: pkparse.c checks the point (mbedtls_ecp_check_pubkey),
+        # as OpenSSL does; the code depends on where it breaks (ASN.1, ECP).
+        errors.append(None)
+        problems.append(Problem(
+            Severity.ERROR, "damaged-key",
+            f"{what} has a public key that does not decode (damaged, or an EC point off its curve); "
+            f"mbedTLS {kb.line} refuses it too", "get the certificate again from its issuer", None,
+        ))
     else:
         reason = f"{cert.label}: {what} has {article(key.describe())} {key.describe()} key"
         need_guard(pk_entry["guard"], reason)
@@ -554,7 +935,10 @@ def certificate_verdict(cert: CertFacts, kb: KnowledgeBase, role: Role) -> CertV
                 if not outcome.holds(group["guard"]):
                     errors.append(ERR_UNKNOWN_NAMED_CURVE)
 
+    _basic_constraints(cert, kb, problems, errors)
+    _malformed_extensions(cert, kb, outcome, problems, errors)
     callback = _critical_extensions(cert, kb, role, needs, problems, errors)
+    _extensions_not_v3(cert, kb, outcome, needs, problems, errors)
     unique = tuple(sorted(set(needs), key=lambda n: (n.option, n.value or "", n.reason)))
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.NOTE: 2}
     return CertVerdict(
@@ -568,8 +952,72 @@ def certificate_verdict(cert: CertFacts, kb: KnowledgeBase, role: Role) -> CertV
     )
 
 
+def _signature_mismatch(cert: CertFacts, kb: KnowledgeBase, problems: list[Problem], errors: list[int | None]) -> None:
+    """x509_crt_parse_der_core looks up the TBSCertificate's signature algorithm (an unknown one:
+    ERR_UNKNOWN_SIG_ALG) and then requires the outer one to be identical (3.6.6:1281-1290:
+    MBEDTLS_ERR_X509_SIG_MISMATCH)."""
+    known = _by(kb.x509["signature_algorithms"], "oid", cert.tbs_signature_oid) is not None
+    errors.append(ERR_SIG_MISMATCH if known else ERR_UNKNOWN_SIG_ALG)
+    problems.append(Problem(
+        Severity.ERROR, "signature-mismatch",
+        f"'{cert.display_name}' names signature algorithm {cert.tbs_signature_oid} inside its "
+        f"TBSCertificate and {cert.signature.oid} outside it; mbedTLS {kb.line} requires them identical",
+        "the certificate is damaged; get it again from its issuer", ERR_SIG_MISMATCH if known else ERR_UNKNOWN_SIG_ALG,
+    ))
+
+
+def _basic_constraints(cert: CertFacts, kb: KnowledgeBase, problems: list[Problem], errors: list[int | None]) -> None:
+    """x509_get_basic_constraints refuses a pathLenConstraint of INT_MAX (see ERR_PATHLEN_INT_MAX),
+    and mbedtls_asn1_get_int() one that is negative or does not fit an int (asn1parse.c
+    asn1_get_tagged_int: "Reject negative integers", "Reject integers that don't fit in an int"):
+    the same code."""
+    if cert.path_length is not None and not 0 <= cert.path_length < INT_MAX:
+        errors.append(ERR_PATHLEN_INT_MAX)
+        problems.append(Problem(
+            Severity.ERROR, "pathlen-int-max",
+            f"'{cert.display_name}' has a pathLenConstraint of {cert.path_length}, which mbedTLS "
+            f"{kb.line} refuses (x509_crt.c, asn1parse.c: it must be 0 to INT_MAX - 1)",
+            "reissue the certificate without pathLenConstraint, or with a small one", ERR_PATHLEN_INT_MAX,
+        ))
+
+
+def _malformed_extensions(cert: CertFacts, kb: KnowledgeBase, outcome: cpp.Outcome,
+                          problems: list[Problem], errors: list[int | None]) -> None:
+    """An extension this line parses whose value is malformed: X509_INVALID_EXTENSIONS plus an
+    ASN.1 error that depends on where the value breaks (so no single code is predicted)."""
+    parsed = {e["oid"] for e in kb.x509["extensions"] if outcome.holds(e["guard"])}
+    bad = [e for e in cert.extensions if not e.well_formed and e.oid in parsed]
+    if cert.version != 3 or not bad:
+        return
+    errors.append(None)
+    problems.append(Problem(
+        Severity.ERROR, "malformed-extension",
+        f"'{cert.display_name}' has a malformed {', '.join(e.name for e in bad)} extension, which "
+        f"mbedTLS {kb.line} parses and refuses (MBEDTLS_ERR_X509_INVALID_EXTENSIONS + an ASN.1 error)",
+        "reissue the certificate; the issuing tool wrote a broken extension", None,
+    ))
+
+
+def _extensions_not_v3(cert: CertFacts, kb: KnowledgeBase, outcome: cpp.Outcome, needs: list[Need],
+                       problems: list[Problem], errors: list[int | None]) -> None:
+    """Extensions in a certificate that is not version 3 (see ERR_EXTENSIONS_NOT_V3)."""
+    if cert.version == 3 or not cert.extensions:
+        return
+    message = (f"'{cert.display_name}' is a version-{cert.version} certificate carrying extensions; "
+               f"mbedTLS {kb.line} reads extensions only in version 3")
+    if kb.option(NON_V3_EXTENSIONS_OPTION) is not None:
+        needs.append(Need(NON_V3_EXTENSIONS_OPTION, None, f"{cert.label}: {message}"))
+        if outcome.holds(f"defined({NON_V3_EXTENSIONS_OPTION})"):
+            return
+        severity, fix = Severity.WARNING, f"define {NON_V3_EXTENSIONS_OPTION}, or reissue the certificate as version 3"
+    else:
+        severity, fix = Severity.ERROR, "reissue the certificate as version 3 (openssl x509 -req ... -extfile ... writes v3)"
+    errors.append(ERR_EXTENSIONS_NOT_V3)
+    problems.append(Problem(severity, "extensions-not-v3", message, fix, ERR_EXTENSIONS_NOT_V3))
+
+
 def _critical_extensions(
-    cert: CertFacts, kb: KnowledgeBase, role: Role, needs: list[Need], problems: list[Problem], errors: list[int]
+    cert: CertFacts, kb: KnowledgeBase, role: Role, needs: list[Need], problems: list[Problem], errors: list[int | None]
 ) -> str | None:
     x = kb.x509
     _, outcome = _defaults(kb)
@@ -605,7 +1053,7 @@ def _critical_extensions(
         ))
         return None
     callback_api = x.get("extension_callback")
-    if role is Role.ANCHOR and callback_api:
+    if role.parsed_by_application and callback_api:
         source = callback_source(cert, refused)
         problems.append(Problem(
             Severity.WARNING, "unsupported-critical-extension", message,
@@ -735,8 +1183,181 @@ def file_needs(facts: FileFacts) -> tuple[Need, ...]:
     return ()
 
 
+@dataclass(frozen=True, slots=True)
+class FileVerdict:
+    """What mbedtls_x509_crt_parse_file() returns for one file on one line, as x509_crt.c
+    combines its slots: 0 when every certificate parsed, the number that failed when some
+    did, else the first error. `result` is None where the code cannot be told in advance."""
+
+    source: str
+    line: str
+    parses_by_default: bool
+    result: int | None
+    problems: tuple[Problem, ...]
+
+
+def file_verdict(facts: FileFacts, kb: KnowledgeBase, role: Role = Role.ANCHOR) -> FileVerdict:
+    """Does the default configuration of `kb.line` read the certificates of this file with
+    mbedtls_x509_crt_parse_file() (or _parse() with the file's bytes and their NUL)?"""
+    problems = _unreached(facts)
+    explained = bool(problems)  # the file read as DER: the container or the label says why
+    codes: list[int | None] = []  # per slot: 0 parsed, an error, or None (not known)
+    for number, slot in enumerate(facts.slots, start=1):
+        where = f"PEM block {number}" if slot.pem else "the file"
+        flaw_code = FLAW_ERRORS[slot.flaw].get(kb.line) if slot.flaw else None
+        if flaw_code is not None and slot.flaw is not None:
+            text, fix = FLAW_TEXT[slot.flaw]
+            problems += [] if explained and not slot.pem else [Problem(Severity.ERROR, slot.flaw.value, f"{facts.source}: {where} {text}",
+                                    fix.replace("FILE", facts.source), flaw_code)]
+            codes.append(flaw_code)
+            if flaw_code == ERR_PEM_BAD_INPUT_DATA:
+                break
+        elif slot.cert is None:
+            codes.append(None)  # configgen cannot read it; mbedTLS's code is not known
+        else:
+            verdict = certificate_verdict(facts.certificates[slot.cert], kb, role)
+            codes.append(0 if verdict.parses_by_default else verdict.parse_error)
+        if slot.trailing:
+            problems.append(Problem(Severity.NOTE, "trailing-bytes",
+                                    f"{facts.source}: {slot.trailing} byte(s) after the DER certificate, which mbedTLS ignores",
+                                    "nothing to do; or cut the file to the certificate", None))
+    result = _combine(codes, facts.slots, ERR_PEM_BAD_INPUT_DATA in codes)
+    return FileVerdict(facts.source, kb.line, result == 0, result, tuple(problems))
+
+
+def _combine(codes: list[int | None], slots: tuple[Slot, ...], stopped: bool) -> int | None:
+    """x509_crt.c mbedtls_x509_crt_parse (3.6.6:1394-1500): DER is one certificate; PEM counts
+    the blocks that failed when one parsed, else returns the first error."""
+    if stopped:
+        return ERR_PEM_BAD_INPUT_DATA
+    if not slots:
+        return ERR_CERT_UNKNOWN_FORMAT
+    if not slots[0].pem:
+        return codes[0]
+    failed = [c for c in codes if c != 0]
+    if len(failed) < len(codes):
+        return len(failed)
+    return failed[0]
+
+
+def _unreached(facts: FileFacts) -> list[Problem]:
+    """Certificates configgen read that mbedtls_x509_crt_parse() never reaches."""
+    reached = {s.cert for s in facts.slots}
+    missed = [c for c in facts.certificates if c.index not in reached]
+    if not missed:
+        return []
+    source = facts.source
+    if facts.container in (Container.PKCS7_PEM, Container.PKCS7_DER):
+        inform = " -inform DER" if facts.container is Container.PKCS7_DER else ""
+        return [Problem(Severity.ERROR, "pkcs7-container",
+                        f"{source} is a PKCS#7 container ({len(facts.certificates)} certificate(s)); "
+                        "mbedtls_x509_crt_parse() cannot read PKCS#7",
+                        f"embed the certificates as PEM or DER: openssl pkcs7{inform} -print_certs -in {source} -out certs.pem",
+                        None)]
+    if facts.container is Container.PKCS12:
+        return [Problem(Severity.ERROR, "pkcs12-container",
+                        f"{source} is a PKCS#12 file; mbedtls_x509_crt_parse() cannot read PKCS#12",
+                        f"embed the certificates as PEM or DER: openssl pkcs12 -in {source} -nokeys -out certs.pem "
+                        "(and the key: -nocerts -nodes -out key.pem, for mbedtls_pk_parse_key())",
+                        None)]
+    labels = ", ".join(str(c.index + 1) for c in missed)
+    return [Problem(Severity.ERROR, "pem-label",
+                    f"{source}: certificate(s) {labels} are not in '-----BEGIN CERTIFICATE-----' blocks, "
+                    "the only PEM label mbedtls_x509_crt_parse() reads",
+                    f"relabel them BEGIN/END CERTIFICATE, or re-encode: openssl x509 -in {source} -out FIXED.pem",
+                    None)]
+
+
+def matches(cert: CertFacts, key: KeyFacts) -> bool:
+    """Whether `key` is the private half of `cert`'s public key (SHA-256 of the SPKI)."""
+    return cert.public_key.fingerprint == key.public_key.fingerprint
+
+
+@dataclass(frozen=True, slots=True)
+class Decryption:
+    """What mbedtls_pk_parse_key() needs to decrypt one encryption scheme on one line."""
+
+    options: tuple[str, ...]
+    ciphers: Mapping[str, str]  # cipher name -> the option that implements it
+
+
+_DES = {"DES-CBC": "MBEDTLS_DES_C", "DES-EDE3-CBC": "MBEDTLS_DES_C"}
+_AES = {f"AES-{n}-CBC": "MBEDTLS_AES_C" for n in (128, 192, 256)}
+_PKCS8 = ("MBEDTLS_PK_PARSE_C", "MBEDTLS_CIPHER_C", "MBEDTLS_CIPHER_PADDING_PKCS7", "MBEDTLS_CIPHER_MODE_CBC", "MBEDTLS_MD_C")
+# Per line and scheme (KeyEncryption.scheme), mirrored from the sources:
+# - "rfc1421": pem.c PEM_RFC1421 (3.6.6:29-33 MD_CAN_MD5 + CIPHER_MODE_CBC + DES_C or AES_C;
+#   2.28.3:9-10 the same with MD5_C) and its DEK-Info table (pem.c 3.6.6:346-389): DES-EDE3-CBC and
+#   DES-CBC with DES_C, AES-128/192/256-CBC with AES_C; the key is MD5(password || IV) (pem_pbkdf1,
+#   through mbedtls_md in 3.6.6, mbedtls_md5 directly in 2.28.3).
+# - "pbes2": pkparse.c pk_parse_key_pkcs8_encrypted_der (3.6.6:939-952, 2.28.3 alike): PKCS5_C +
+#   CIPHER_PADDING_PKCS7 + CIPHER_C; pkcs5.c takes the cipher from oid.c oid_cipher_alg (2.28.3:595-617:
+#   DES-CBC and DES-EDE3-CBC only; 3.6.6:676-710 adds AES-128/192/256-CBC) and the PBKDF2 PRF from
+#   oid_md_hmac (HMAC over the hash option).
+# - "pkcs12-pbe": pkparse.c (3.6.6:924-938): PKCS12_C + CIPHER_PADDING_PKCS7 + CIPHER_C; oid.c
+#   oid_pkcs12_pbe_alg (2.28.3:750-776, 3.6.6:891-919): SHA-1 with DES-EDE3-CBC or DES-EDE-CBC.
+# PBES1 (pbeWithMD5AndDES-CBC, ...) is in neither line's pkparse.c; PKCS#12 files are not read by
+# mbedtls_pk_parse_key() at all.
+KEY_DECRYPTION: dict[str, dict[str, Decryption]] = {
+    "2.28": {
+        "rfc1421": Decryption(("MBEDTLS_PEM_PARSE_C", "MBEDTLS_BASE64_C", "MBEDTLS_CIPHER_MODE_CBC"), {**_DES, **_AES}),
+        "pbes2": Decryption(("MBEDTLS_PKCS5_C", *_PKCS8), _DES),
+        "pkcs12-pbe": Decryption(("MBEDTLS_PKCS12_C", *_PKCS8), {"DES-EDE3-CBC": "MBEDTLS_DES_C", "DES-EDE-CBC": "MBEDTLS_DES_C"}),
+    },
+    "3.6": {
+        "rfc1421": Decryption(("MBEDTLS_PEM_PARSE_C", "MBEDTLS_BASE64_C", "MBEDTLS_CIPHER_MODE_CBC", "MBEDTLS_MD_C"),
+                              {**_DES, **_AES}),
+        "pbes2": Decryption(("MBEDTLS_PKCS5_C", *_PKCS8), {**_DES, **_AES}),
+        "pkcs12-pbe": Decryption(("MBEDTLS_PKCS12_C", *_PKCS8), {"DES-EDE3-CBC": "MBEDTLS_DES_C", "DES-EDE-CBC": "MBEDTLS_DES_C"}),
+    },
+}
+
+
+def key_needs(key: KeyFacts, kb: KnowledgeBase) -> tuple[Need, ...]:
+    """Every option mbedTLS `kb.line` needs to load the device's private key with
+    mbedtls_pk_parse_key(): its type, curve or size, and what decrypts it."""
+    return key_verdict(key, kb)[0]
+
+
+def _decryption(key: KeyFacts, kb: KnowledgeBase) -> tuple[list[Need], list[Problem]]:
+    sealed = key.encryption
+    if sealed is None:
+        return [], []
+    what = f"the private key in {key.source} is encrypted with {_describe(sealed)}"
+    rule = KEY_DECRYPTION.get(kb.line, {}).get(sealed.scheme)
+    hash_entry = _by(kb.x509["hashes"], "name", sealed.hash) if sealed.hash else None
+    option = rule.ciphers.get(sealed.cipher or "") if rule else None
+    if rule is None or option is None or (sealed.hash and hash_entry is None):
+        fix = ("convert it: openssl pkcs12 -in FILE -nocerts -out key.pem (then re-encrypt as below, or leave it plain)"
+               if sealed.format == "pkcs12" else "")
+        best = "aes-256-cbc" if "AES-256-CBC" in KEY_DECRYPTION.get(kb.line, {}).get("pbes2", Decryption((), {})).ciphers else "des3"
+        fix = fix or f"re-encrypt it as mbedTLS {kb.line} can: openssl pkcs8 -topk8 -v2 {best} -in {key.source} -out key.pem"
+        return [], [Problem(Severity.ERROR, "unsupported-key-encryption",
+                            f"{what}, which mbedtls_pk_parse_key() of mbedTLS {kb.line} cannot decrypt", fix)]
+    reason = f"{key.source}: private key encrypted with {_describe(sealed)}"
+    needs = [Need(o, None, reason) for o in (*rule.options, option)]
+    if hash_entry is not None:
+        needs.append(Need(hash_entry["option"], None, f"{reason} (key derivation with {sealed.hash})"))
+    return needs, []
+
+
+def _describe(sealed: KeyEncryption) -> str:
+    kinds = {"rfc1421": "PEM encryption (RFC 1421, MD5 key derivation)", "pbes2": "PKCS#8 PBES2 (PBKDF2)",
+             "pkcs12-pbe": "PKCS#8 with a PKCS#12 PBE", "pbes1": "PKCS#8 PBES1", "pkcs12": "a PKCS#12 password"}
+    parts = [kinds.get(sealed.scheme, f"PKCS#8 {sealed.scheme}")]
+    parts += [p for p in (sealed.cipher, f"HMAC-{sealed.hash}" if sealed.scheme == "pbes2" and sealed.hash else None) if p]
+    return ", ".join(parts)
+
+
 def key_verdict(key: KeyFacts, kb: KnowledgeBase) -> tuple[tuple[Need, ...], tuple[Problem, ...]]:
-    """What a device's own private key needs: its type, its curve or its size."""
+    """What a device's own private key needs: its type, its curve or its size, and what
+    decrypts it; and what cannot be helped."""
+    needs, problems = _decryption(key, kb)
+    found_needs, found_problems = _key_type(key, kb)
+    return (tuple(sorted(set(needs + list(found_needs)), key=lambda n: (n.option, n.reason))),
+            tuple(problems) + found_problems)
+
+
+def _key_type(key: KeyFacts, kb: KnowledgeBase) -> tuple[tuple[Need, ...], tuple[Problem, ...]]:
     fake = key.public_key
     x = kb.x509
     reason = f"{key.source}: private key {fake.describe()}"

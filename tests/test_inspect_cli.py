@@ -80,7 +80,8 @@ def test_json_schema(capsys, pki):
     code, out, _ = _run(capsys, case.files["chain"], "--ca", case.files["ca"], "--json", "--at", NOW.isoformat())
     data = json.loads(out)
     assert code == 1 and data["schema"] == 1 and data["lines"] == ["2.28", "3.6"]
-    assert set(data) == {"schema", "at", "host", "lines", "files", "file_needs", "verdicts", "keys", "chains", "problems"}
+    assert set(data) == {"schema", "at", "host", "lines", "files", "file_needs", "verdicts", "file_verdicts", "keys",
+                         "chains", "problems"}
     assert data["chains"]["3.6"]["flags"] == 8
     assert data["chains"]["3.6"]["flag_names"] == ["MBEDTLS_X509_BADCERT_NOT_TRUSTED"]
     assert [p["severity"] for p in data["problems"]] == sorted(

@@ -225,5 +225,6 @@ def test_mutated_certificates_never_crash(data, as_pem):
         return
     for line in ("2.28", "3.6"):
         kb = kbmod.load(line)
+        inspect.file_verdict(facts, kb)
         for cert in facts.certificates:
             inspect.certificate_verdict(cert, kb, inspect.Role.PRESENTED)

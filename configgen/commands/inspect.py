@@ -7,6 +7,8 @@ the chain verifies against the trust anchors. Text for people (problems first), 
      "files": [{"source", "container", "certificates": [CertFacts without der], "keys": [KeyFacts]}],
      "verdicts": {line: [{"label", "role", "parses_by_default", "parse_error", "needs": [Need],
                           "problems": [Problem], "callback": C source or null}]},
+     "file_verdicts": {line: [{"source", "parses_by_default", "result", "problems"}]}
+        (what mbedtls_x509_crt_parse_file() returns for each file holding certificates),
      "keys": {line: [{"label", "matches": [certificate labels], "needs", "problems"}]},
      "file_needs": [Need],
      "chains": {line: ChainReport} (only with --ca),
@@ -112,27 +114,44 @@ def build_report(
     presented = [c for f in files for c in f.certificates]
     trusted = [c for f in anchors for c in f.certificates]
     all_certs = presented + trusted
+    all_keys = [k for f in files + anchors for k in f.keys]
+    # A certificate that matches a key given is the device's own: the application parses it.
+    roles = {c.label: insp.Role.OWN if any(insp.matches(c, k) for k in all_keys) else insp.Role.PRESENTED
+             for c in presented}
+    roles.update({c.label: insp.Role.ANCHOR for c in trusted})
+    file_verdicts: dict[str, list[dict[str, Any]]] = {}
     problems: list[dict[str, Any]] = []
     verdicts: dict[str, list[dict[str, Any]]] = {}
     keys: dict[str, list[dict[str, Any]]] = {}
     chains: dict[str, Any] = {}
     for line, kb in kbs.items():
         verdicts[line] = []
-        for cert, role in [(c, insp.Role.PRESENTED) for c in presented] + [(c, insp.Role.ANCHOR) for c in trusted]:
+        file_verdicts[line] = []
+        for f in (f for f in files + anchors if f.certificates or any(s.der for s in f.slots)):
+            found = insp.file_verdict(f, kb)
+            file_verdicts[line].append(_plain(found))
+            problems += [{"line": line, "where": f.source, **_plain(p)} for p in found.problems]
+        for cert in all_certs:
+            role = roles[cert.label]
             verdict = insp.certificate_verdict(cert, kb, role)
             verdicts[line].append({"role": role.value, **_plain(verdict)})
             problems += [{"line": line, "where": cert.label, **_plain(p)} for p in verdict.problems]
         keys[line] = []
-        for key in (k for f in files + anchors for k in f.keys):
+        for key in all_keys:
             needs, key_problems = insp.key_verdict(key, kb)
-            matches = [c.label for c in all_certs if c.public_key.fingerprint == key.public_key.fingerprint]
+            matches = [c.label for c in all_certs if insp.matches(c, key)]
             keys[line].append({"label": key.source, "key": key.public_key.describe(), "matches": matches,
-                               "needs": _plain(needs), "problems": _plain(key_problems)})
+                               "encryption": _plain(key.encryption), "needs": _plain(needs),
+                               "problems": _plain(key_problems)})
             problems += [{"line": line, "where": key.source, **_plain(p)} for p in key_problems]
-            if all_certs and not matches:
-                problems.append({"line": line, "where": key.source, "severity": "warning", "code": "key-mismatch",
-                                 "message": f"the private key in {key.source} belongs to none of the certificates given",
-                                 "fix": "pair the device certificate with its own key", "error": None})
+            if presented and not matches:
+                given = ", ".join(sorted({c.source for c in presented}))
+                problems.append({"line": line, "where": key.source, "severity": "error", "code": "key-mismatch",
+                                 "message": f"the private key in {key.source} ({key.public_key.describe()}) matches "
+                                            f"no certificate in {given}",
+                                 "fix": "give the device certificate together with its own key (compare "
+                                        "`openssl pkey -pubout` of the key with `openssl x509 -pubkey` of the certificate)",
+                                 "error": None})
         if trusted and presented:
             report = chainmod.diagnose(presented, trusted, host, at, kb)
             chains[line] = _plain(report)
@@ -150,10 +169,20 @@ def build_report(
         "files": [_plain(f) for f in files + anchors],
         "file_needs": _plain([n for f in files + anchors for n in insp.file_needs(f)]),
         "verdicts": verdicts,
+        "file_verdicts": file_verdicts,
         "keys": keys,
         "chains": chains,
         "problems": unique,
     }
+
+
+def _result(verdict: dict[str, Any]) -> str:
+    result = verdict["result"]
+    if verdict["parses_by_default"]:
+        return "parses (returns 0)"
+    if result is None:
+        return "fails"
+    return f"fails: {result} certificate(s) refused" if result > 0 else f"fails with -0x{-result:04X}"
 
 
 def render_text(report: dict[str, Any]) -> str:
@@ -183,13 +212,21 @@ def render_text(report: dict[str, Any]) -> str:
             out.append(f"    path: {' -> '.join(chain['path'])}")
     out.append("")
     out.append("Files")
+    parsed = {(v["source"], line): v for line, vs in report["file_verdicts"].items() for v in vs}
+    own = {v["label"] for vs in report["verdicts"].values() for v in vs if v["role"] == "own"}
     for f in report["files"]:
         out.append(f"  {f['source']} ({f['container']}): {len(f['certificates'])} certificate(s), {len(f['keys'])} key(s)")
+        results = [(line, parsed[(f["source"], line)]) for line in report["lines"] if (f["source"], line) in parsed]
+        if results:
+            out.append("    mbedtls_x509_crt_parse_file(), default configuration: " + "; ".join(
+                f"{line} {_result(v)}" for line, v in results))
         for c in f["certificates"]:
             key = c["public_key"]
             key_text = f"EC {key['curve']}" if key["type"] == "ec" else f"{key['type'].upper()}-{key['bits']}"
             sig = c["signature"]
-            out.append(f"    {c['index'] + 1}. {c['subject']}")
+            label = f"{c['source']}#{c['index'] + 1}" if c["index"] else c["source"]
+            out.append(f"    {c['index'] + 1}. {c['subject']}" + ("  (the device's own certificate: it matches a key given)"
+                                                                 if label in own else ""))
             out.append(f"       issuer {c['issuer']}")
             out.append(f"       {key_text}, signed {sig['name']}, valid {c['not_before'][:10]} to {c['not_after'][:10]}"
                        + (", CA" if c["is_ca"] else ""))
@@ -199,8 +236,10 @@ def render_text(report: dict[str, Any]) -> str:
             if critical:
                 out.append(f"       critical extensions {', '.join(critical)}")
         for k in f["keys"]:
+            sealed = k["encryption"]
+            how = ", ".join(v for v in (sealed["scheme"], sealed["cipher"], sealed["hash"]) if v) if sealed else ""
             out.append(f"    private key: {k['public_key']['type'].upper()} "
-                       f"{k['public_key']['curve'] or k['public_key']['bits']}{' (encrypted)' if k['encrypted'] else ''}")
+                       f"{k['public_key']['curve'] or k['public_key']['bits']}{f' (encrypted: {how})' if sealed else ''}")
     out.append("")
     out.append("What the device needs")
     for line, verdicts in report["verdicts"].items():

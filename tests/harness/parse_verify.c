@@ -8,29 +8,18 @@
  * that many certificates of the file failed). Verification runs when at least one chain
  * certificate parsed, with the default profile, as a TLS client does.
  */
-#include <stdio.h>
-#include <string.h>
 #include "mbedtls/x509_crt.h"
-#if defined(MBEDTLS_PSA_CRYPTO_C)
-#include "psa/crypto.h"
-#endif
+#include "jobs.h"
 
 int main(void)
 {
-    char line[8192];
-#if defined(MBEDTLS_PSA_CRYPTO_C)
-    psa_crypto_init();
-#endif
-    while (fgets(line, sizeof line, stdin) != NULL) {
-        char *id = strtok(line, "\t\n");
-        char *chain_file = strtok(NULL, "\t\n");
-        char *ca_file = strtok(NULL, "\t\n");
-        char *host = strtok(NULL, "\t\n");
+    char line[8192], *job[4];
+    int got;
+    jobs_init();
+    while ((got = next_job(line, sizeof line, job, 4)) == 1) {
+        char *id = job[0], *chain_file = job[1], *ca_file = job[2], *host = job[3];
         mbedtls_x509_crt chain, ca;
         int chain_ret, ca_ret = 0;
-        if (id == NULL || chain_file == NULL || ca_file == NULL || host == NULL) {
-            return 2;
-        }
         mbedtls_x509_crt_init(&chain);
         mbedtls_x509_crt_init(&ca);
         chain_ret = mbedtls_x509_crt_parse_file(&chain, chain_file);
@@ -49,5 +38,5 @@ int main(void)
         mbedtls_x509_crt_free(&chain);
         mbedtls_x509_crt_free(&ca);
     }
-    return 0;
+    return got == 0 ? 0 : 2;
 }
