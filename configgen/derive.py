@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 from configgen import chain, handshake_model, inspect
-from configgen.certfacts import CertFacts, KeyType
+from configgen.certfacts import CertFacts, KeyFacts, KeyType
 from configgen.errors import ResolveConflict
 from configgen.kb import closure, releases
 from configgen.kb.model import KnowledgeBase, Suite
@@ -76,6 +76,7 @@ class Inputs:
     at: dt.datetime = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)  # when chains are checked
     notes: tuple[str, ...] = ()  # where facts came from, when the integrator should know
     release: releases.ReleaseFacts | None = None  # the target release's facts (default: the KB's)
+    client_key: KeyFacts | None = None  # the device's private key ([client].key)
 
 
 def _release(inputs: Inputs, kb: KnowledgeBase) -> releases.ReleaseFacts:
@@ -109,7 +110,7 @@ def derive(inputs: Inputs, kb: KnowledgeBase) -> Requirements:
         signatures += _signatures(server.name, handshakes)
         forbid += _intolerance(server, facts)
     items += _certificates(inputs, kb, policy, notes)
-    items += _adding(kb, items, signatures)
+    items += _adding(kb, items, signatures + _device_key(inputs, kb))
     items += _ecc_memory(items, policy)
     if inputs.pem:
         items.append(_req(Need.FEATURE, "pem", f"{where}: [trust].format = \"pem\""))
@@ -243,6 +244,31 @@ def _handshake(version: str, suite: Suite, group: str | None, facts: ServerFacts
                   if f.key_exchange == suite.key_exchange and f.dh_prime_bits), None)
     return handshake_model.model(version, suite.key_exchange, group, bits, prime, sent,
                                  [c.facts for c in inputs.client], client_auth)
+
+
+def _device_key(inputs: Inputs, kb: KnowledgeBase) -> list[Requirement]:
+    """What loading the device's private key needs (its type, and what decrypts it); a key
+    that is not the certificate's is an error naming both files."""
+    key = inputs.client_key
+    if key is None or not inputs.client:
+        return []
+    cert = inputs.client[0]
+    if not inspect.matches(cert.facts, key):
+        raise ResolveConflict(
+            f"is not the private key of {cert.where} ('{cert.facts.display_name}')", where=key.source,
+            hint="[client].key must hold the private half of [client].cert's public key")
+    needs, problems = inspect.key_verdict(key, kb)
+    for problem in problems:
+        if problem.severity is inspect.Severity.ERROR:
+            raise ResolveConflict(problem.message, where=key.source, hint=problem.fix)
+    found = []
+    for need in needs:
+        if need.option == VALUE_OPTIONS[Need.MPI_BYTES] and need.value is not None:
+            found.append(_req(Need.MPI_BYTES, int(need.value), f"{key.source}: {need.reason}"))
+        elif need.value is None:
+            found.append(_req(Need.OPTION, (need.option, None), f"{key.source}: {need.reason}",
+                              weakens=need.reason if need.weakens else None))
+    return found
 
 
 def _adding(kb: KnowledgeBase, items: Sequence[Requirement], more: Sequence[Requirement]) -> list[Requirement]:

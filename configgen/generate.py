@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import shlex
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Callable
 from configgen import inspect, kb as knowledge
 from configgen.kb import releases
 from configgen.advise import debughelp
-from configgen.certfacts import CertFacts
+from configgen.certfacts import CertFacts, KeyFacts
 from configgen.derive import Certificate, Inputs, derive
 from configgen.errors import ConfiggenError, ProbeError, ProfileError
 from configgen.options import OptionSet
@@ -95,6 +96,7 @@ def gather(profile: Profile, offline: bool = False,
     found = [(s, *_server_facts(profile, s, offline)) for s in profile.servers]
     anchors = _certificates(profile, profile.ca, "anchor")
     client = _certificates(profile, (profile.client_cert,), "client") if profile.client_cert else ()
+    key = _device_key(profile) if profile.client_key else None
     return Inputs(
         profile,
         tuple((server, facts) for server, facts, _ in found),
@@ -104,7 +106,32 @@ def gather(profile: Profile, offline: bool = False,
         at=check_time(profile),
         notes=tuple(note for _, _, note in found if note),
         release=release,
+        client_key=key,
     )
+
+
+# The device key's password, for a key that is encrypted: from the environment only, so it
+# is never written into a profile, a header or a log (configgen's test client reads it too).
+ENV_KEY_PASSWORD = "CONFIGGEN_KEY_PASSWORD"
+
+
+def _device_key(profile: Profile) -> KeyFacts:
+    """[client].key, parsed (decrypted with $CONFIGGEN_KEY_PASSWORD when it is encrypted)."""
+    assert profile.client_key is not None
+    where = profile.relative(profile.client_key)
+    password = os.environ.get(ENV_KEY_PASSWORD)
+    try:
+        facts = inspect.parse(inspect.read_bytes(profile.client_key), where,
+                              password.encode() if password else None)
+    except inspect.PasswordNeeded as error:
+        raise ConfiggenError(
+            f"{error.message}: configgen needs it decrypted to check that it is the certificate's "
+            "key and what loading it takes", where=where,
+            hint=f"set {ENV_KEY_PASSWORD} in the environment (it is never written anywhere)") from None
+    if not facts.keys:
+        raise ConfiggenError("holds no private key", where=where,
+                             hint="[client].key names the device's private key (PEM or DER)")
+    return facts.keys[0]
 
 
 def check_time(profile: Profile) -> dt.datetime:

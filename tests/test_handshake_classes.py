@@ -19,7 +19,7 @@ from configgen.certfacts import CertFacts
 from configgen.errors import ConfiggenError
 from configgen.generate import generate
 from configgen.inspect import parse
-from e2e_scenarios import CERTS, Files, Scenario, _committed, openssl, started
+from e2e_scenarios import CERTS, Files, Scenario, _committed, _ec_pki, openssl, started
 from handshake import build_client, integration_arguments, run_client
 from pki import Issued, _pem_key, issue
 
@@ -145,6 +145,8 @@ def test_generated_header_handshakes_or_refuses_with_the_reason(case, line, tmp_
         assert "MBEDTLS_PKCS1_V21" in options
     if case.name == "sha1-intermediate-allowed":
         assert "mbedtls_ssl_conf_cert_profile" in header
+    if case.name == "encrypted-device-key":
+        assert {"MBEDTLS_PKCS5_C", "MBEDTLS_AES_C", "MBEDTLS_CIPHER_MODE_CBC"} <= set(options)
 
 
 def _facts(path: Path) -> CertFacts:
@@ -179,3 +181,46 @@ def test_the_model_names_each_signature_by_scheme():
         ("rsassa_pss", "verifies the server's CertificateVerify, signed with its RSA-2048 key (TLS 1.3: RSA with PSS)"),
     ]
     assert not any("SHA-1" in s.what for s in tls13.signatures)
+
+
+def _device(work: Path, *, encrypt: bytes | None = None, other_key: bool = False) -> Files:
+    """The EC scenario's files, the device key encrypted (PKCS#8, PBES2 AES-256-CBC with
+    PBKDF2-SHA256: OpenSSL's default) or replaced by another key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    files = _ec_pki(work)
+    key = serialization.load_pem_private_key(files.client_key.read_bytes(), None)
+    if other_key:
+        key = ec.generate_private_key(ec.SECP256R1())
+    algorithm = (serialization.BestAvailableEncryption(encrypt) if encrypt
+                 else serialization.NoEncryption())
+    path = work / ("device-other.key" if other_key else "device-encrypted.key" if encrypt else "device.key")
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, algorithm))
+    return Files(files.ca, files.client_cert, path)
+
+
+def _client_auth_server(work: Path):
+    _ec_pki(work)
+    return openssl("-cert", "pki/cert.pem", "-key", "pki/key.pem", "-tls1_2",
+                   "-Verify", "1", "-CAfile", "pki/ca.pem", cwd=work)(work)
+
+
+KEY_CASES = (
+    Scenario("encrypted-device-key", "class 7: what decrypts the device's key", "linux-host",
+             _client_auth_server, lambda work: _device(work, encrypt=b"device secret"),
+             stops={"2.28": "cannot decrypt"}),
+    Scenario("device-key-of-another-certificate", "class 7: a key that is not the certificate's", "linux-host",
+             _client_auth_server, lambda work: _device(work, other_key=True),
+             stops={"2.28": "is not the private key of", "3.6": "is not the private key of"}),
+)
+KEY_PARAMS = [(s, line) for s in KEY_CASES for line in LINES]
+
+
+@pytest.mark.mbedtls
+@pytest.mark.parametrize(("case", "line"), KEY_PARAMS, ids=[f"{s.name}-{l}" for s, l in KEY_PARAMS])
+def test_the_device_key_is_read(case, line, tmp_path, monkeypatch):
+    """[client].key is read: a key of another certificate stops naming both files; an encrypted
+    one (its password from CONFIGGEN_KEY_PASSWORD) gets what decrypts it, and the device loads it."""
+    monkeypatch.setenv("CONFIGGEN_KEY_PASSWORD", "device secret")
+    test_generated_header_handshakes_or_refuses_with_the_reason(case, line, tmp_path)

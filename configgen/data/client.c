@@ -2,7 +2,7 @@
  * configgen's test client: one TLS handshake and one application-data round trip with
  * whatever configuration header it is compiled against (-DMBEDTLS_CONFIG_FILE=...).
  *
- *   client HOST PORT CA_FILE [--name NAME] [--cert FILE --key FILE [--key-password P]] [--mfl N]
+ *   client HOST PORT CA_FILE [--name NAME] [--cert FILE --key FILE] [--mfl N]
  *          [--sha1-profile 1] [--answer-timeout SECONDS]
  *          [--send TEXT | --send-size N | --mqtt 1]
  *
@@ -143,7 +143,8 @@ int main(int argc, char **argv)
     }
     const char *host = argv[1], *port = argv[2], *ca_file = argv[3];
     const char *name = host, *cert_file = NULL, *key_file = NULL, *text = "configgen ping\n";
-    const char *key_password = NULL;
+    /* an encrypted device key's password: from the environment, never on the command line */
+    const char *key_password = getenv("CONFIGGEN_KEY_PASSWORD");
     int mfl = 0, sha1_profile = 0, answer_timeout = 0;
     size_t total = 0;
     /* MQTT 3.1.1 CONNECT, client id "cfggen", clean session: a broker answers with CONNACK */
@@ -156,8 +157,6 @@ int main(int argc, char **argv)
             cert_file = argv[i + 1];
         } else if (strcmp(argv[i], "--key") == 0) {
             key_file = argv[i + 1];
-        } else if (strcmp(argv[i], "--key-password") == 0) {
-            key_password = argv[i + 1];
         } else if (strcmp(argv[i], "--sha1-profile") == 0) {
             /* what the header's banner tells the integrator to do for SHA-1-signed chains */
             sha1_profile = atoi(argv[i + 1]);
