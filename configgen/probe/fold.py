@@ -50,6 +50,7 @@ from configgen.probe.records import (
     Reader,
 )
 from configgen.probe.tls13 import Decrypted, decrypt, parse_certificate, parse_extensions
+from configgen.probe.verdict import judge
 
 MESSAGE_NAMES = {
     2: "ServerHello",
@@ -110,9 +111,9 @@ def _curve(reply: Reply, hello: ServerHello) -> int | None:
 def fold(target: Target, observations: Iterable[Observation], blamed: tuple[str, ...],
          connections: int) -> ServerFacts:
     """Everything learnt, as facts."""
-    obs = _by_key(observations)
-    names = {c.id: c.name for c in target.tls12 + target.tls13_offer}
     kex = target.key_exchange_of()
+    obs = _by_key(judge(o, kex) for o in observations)
+    names = {c.id: c.name for c in target.tls12 + target.tls13_offer}
     tls12 = _answer(obs.get("tls12"))
     tls13 = _answer(obs.get("tls13"))
     hidden = _decrypted(obs.get("tls13")) or _decrypted(obs.get("tls13-flight"))
@@ -154,7 +155,8 @@ def fold(target: Target, observations: Iterable[Observation], blamed: tuple[str,
         attempts=tuple(
             ProbeAttempt(o.job.question, o.status, o.detail)
             for _, o in sorted(obs.items())
-            if o.status in (Status.TIMEOUT, Status.RESET, Status.MALFORMED, Status.UNREACHABLE)
+            if o.status in (Status.TIMEOUT, Status.RESET, Status.MALFORMED, Status.UNREACHABLE,
+                            Status.VIOLATION)
         ),
         connections=connections,
     )
@@ -371,16 +373,17 @@ def _intolerance(obs: dict[str, Observation], blamed: tuple[str, ...]) -> Intole
     return IntoleranceFacts(default.status, blamed, detail)
 
 
-def failure(target: Target, observations: Iterable[Observation]) -> str | None:
-    """Why nothing the server sent can be used, or None when something can."""
-    obs = list(observations)
+def failure(target: Target, observations: Iterable[Observation]) -> tuple[Status, str] | None:
+    """Why nothing the server sent can be used (the worst ending and its words), or None
+    when something can."""
+    obs = [judge(o, target.key_exchange_of()) for o in observations]
     if any(_answer(o) is not None for o in obs):
         return None
-    order = (Status.MALFORMED, Status.REFUSED, Status.RESET, Status.CLOSED, Status.TIMEOUT,
-             Status.UNREACHABLE)
+    order = (Status.VIOLATION, Status.MALFORMED, Status.REFUSED, Status.RESET, Status.CLOSED,
+             Status.TIMEOUT, Status.UNREACHABLE)
     worst = min(obs, key=lambda o: (order.index(o.status), o.job.key), default=None)
     if worst is None:
-        return "no connection was made"
+        return Status.UNREACHABLE, "no connection was made"
     if worst.status is Status.REFUSED:
-        return f"refused every ClientHello ({worst.detail})"
-    return worst.detail
+        return worst.status, f"refused every ClientHello ({worst.detail})"
+    return worst.status, worst.detail

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 VERSIONS: dict[int, str] = {0x0301: "1.0", 0x0302: "1.1", 0x0303: "1.2", 0x0304: "1.3"}
 VERSION_CODES: dict[str, int] = {name: code for code, name in VERSIONS.items()}
+# Every TLS 1.3 suite is 0x13XX (RFC 8446 §B.4); no TLS 1.2 suite is.
+TLS13_SUITE_PREFIX = 0x13
 
 # Supported groups (RFC 8422, RFC 7919, RFC 8446 §4.2.7)
 GROUPS: dict[int, str] = {

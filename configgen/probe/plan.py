@@ -168,8 +168,10 @@ def opening(target: Target, flags: frozenset[str] = ALL_FLAGS, with_default: boo
 
 
 def intolerant(observation: Observation) -> bool:
-    """The server went silent, reset or closed instead of answering or refusing with an alert."""
-    return observation.status in (Status.TIMEOUT, Status.RESET, Status.CLOSED)
+    """The server went silent, reset or closed instead of answering or refusing with an alert
+    (a server that sent its ServerHello took the ClientHello, whatever it did next)."""
+    return (observation.status in (Status.TIMEOUT, Status.RESET, Status.CLOSED)
+            and read_reply(observation.received).hello is None)
 
 
 def intolerance_jobs(default: Hello) -> tuple[Job, ...]:

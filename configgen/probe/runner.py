@@ -7,15 +7,16 @@ whole probe from recorded or synthetic observations without a network.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from configgen.errors import ProbeError
 from configgen.probe import plan, transport
-from configgen.probe.facts import ServerFacts
+from configgen.probe.facts import ServerFacts, Status
 from configgen.probe.fold import failure, fold
 from configgen.probe.observation import Job, Observation
 from configgen.probe.plan import Chain, Target
+from configgen.probe.verdict import judge
 
 RunJob = Callable[[Job], Observation]
 Progress = Callable[[int, str], None]  # (connections so far, question just answered)
@@ -37,7 +38,7 @@ def probe(
         def run_job(job: Job) -> Observation:
             return transport.run(job, address, timeouts, deadline)
 
-    session = _Session(run_job, progress)
+    session = _Session(run_job, progress, target.key_exchange_of())
     with ThreadPoolExecutor(max_workers=pool, thread_name_prefix="probe") as executor:
         opening = session.batch(executor, plan.opening(target))
         default = next(o for o in opening if o.job.key == "default")
@@ -52,34 +53,55 @@ def probe(
                 again = plan.opening(target, flags, with_default=False)
                 opening = session.batch(executor, again) + (default,)
             asked = opening + trials
-        reason = failure(target, asked)
-        if reason is not None:
-            raise ProbeError(reason, where=target.where, hint=_hint(reason, timeouts))
+        _finished(target, asked, budget)
+        failed = failure(target, asked)
+        if failed is not None:
+            status, reason = failed
+            raise ProbeError(reason, where=target.where, hint=_hint(status, timeouts))
         chains = plan.chains(target, flags, {o.job.key: o for o in opening})
         later = session.chains(executor, chains, target)
+    _finished(target, later, budget)
     return fold(target, opening + later, blamed, session.connections)
 
 
-def _hint(reason: str, timeouts: transport.Timeouts) -> str:
-    if reason.startswith("refused every"):
+def _finished(target: Target, observations: Iterable[Observation], budget: float) -> None:
+    """ProbeError when the deadline cut a question short: facts half-learnt are not facts."""
+    cut = [o for o in observations if o.cut]
+    if cut:
+        first = min(cut, key=lambda o: o.job.key)
+        raise ProbeError(
+            f"the probe did not finish within its deadline of {budget:g} s "
+            f"({len(cut)} question{'s' if len(cut) > 1 else ''} cut short, e.g. "
+            f"{first.job.question}: {first.detail})",
+            where=target.where,
+            hint="raise --deadline (or lower --timeout when the server is slow to refuse)",
+        )
+
+
+def _hint(status: Status, timeouts: transport.Timeouts) -> str:
+    if status is Status.REFUSED:
         return ("the server accepts none of the suites and versions this mbedTLS line offers; "
                 "it may want a pre-shared key (--psk) or another --mbedtls line")
-    if reason.startswith("no answer"):
+    if status is Status.TIMEOUT:
         return f"the server said nothing; raise --timeout (now {timeouts.read:g} s) if it is slow"
+    if status is Status.VIOLATION:
+        return ("its answers break TLS (they choose what was not offered), so no device can "
+                "talk to it; tell its operator")
     return "is this port a TLS server? configgen probe speaks TLS from the first byte"
 
 
 class _Session:
-    def __init__(self, run_job: RunJob, progress: Progress | None):
+    def __init__(self, run_job: RunJob, progress: Progress | None, kex: Mapping[int, str]):
         self.run_job = run_job
         self.progress = progress
+        self.kex = kex
         self.connections = 0
 
     def _done(self, observation: Observation) -> Observation:
         self.connections += 1
         if self.progress is not None:
             self.progress(self.connections, observation.job.question)
-        return observation
+        return judge(observation, self.kex)
 
     def batch(self, executor: ThreadPoolExecutor, jobs: Iterable[Job]) -> tuple[Observation, ...]:
         futures = [executor.submit(self.run_job, job) for job in jobs]
