@@ -8,6 +8,7 @@ on exit, whatever happened inside.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime
 import ipaddress
 import os
@@ -16,6 +17,7 @@ import signal
 import socket
 import struct
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -148,6 +150,79 @@ def openssl_server(pki: Pki, *args: str, chain: bool = True) -> contextlib.Abstr
     if chain:
         argv += ["-cert_chain", str(pki.ca)]
     return process_server(argv + list(args), port)
+
+
+# gnutls-serv has no listen-address option: it runs in a network namespace of its own, where
+# only a loopback interface exists, and a relay on 127.0.0.1 outside forwards into it.
+CLONE_NEWNET = 0x40000000
+
+
+def _enter_netns(pid: int) -> None:
+    """Move the calling thread (only it) into the network namespace of process `pid`."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    with open(f"/proc/{pid}/ns/net", "rb") as namespace:
+        if libc.setns(namespace.fileno(), CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), f"setns into the namespace of {pid}")
+
+
+def _netns_listening(pid: int, port: int, process: subprocess.Popen) -> None:
+    """wait_listening, from a thread inside the namespace of `pid` (once it has one: until
+    unshare(2) runs, the process is still in ours)."""
+    problem: list[BaseException] = []
+
+    def check() -> None:
+        try:
+            end = time.monotonic() + 15
+            while os.readlink(f"/proc/{pid}/ns/net") == os.readlink("/proc/self/ns/net"):
+                if time.monotonic() > end or process.poll() is not None:
+                    raise RuntimeError("no network namespace of its own")
+                time.sleep(0.01)
+            _enter_netns(pid)
+            wait_listening(port, process)
+        except (OSError, RuntimeError) as error:
+            problem.append(error)
+
+    thread = threading.Thread(target=check, daemon=True)
+    thread.start()
+    thread.join()
+    if problem:
+        raise RuntimeError(str(problem[0]))
+
+
+def can_unshare_net() -> bool:
+    return have("unshare") and subprocess.run(["unshare", "--net", "true"],
+                                              capture_output=True, check=False).returncode == 0
+
+
+@contextlib.contextmanager
+def gnutls_server(pki: Pki, *args: str) -> Iterator[int]:
+    """`gnutls-serv` (extra arguments as given, e.g. "--priority", X) reachable on a port of
+    127.0.0.1 only: it listens inside a fresh network namespace (`unshare --net`) holding
+    nothing but loopback, and every connection to the yielded port is relayed into it."""
+    inner = 4433
+    argv = ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
+            "gnutls-serv", "--port", str(inner), "--x509certfile", str(pki.chain),
+            "--x509keyfile", str(pki.key), *args]
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=log)
+        try:
+            try:
+                _netns_listening(process.pid, inner, process)
+            except RuntimeError as error:
+                log.seek(0)
+                raise RuntimeError(f"gnutls-serv: {error}\n{log.read().decode(errors='replace')}"
+                                   ) from None
+
+            def relay(conn: socket.socket) -> None:
+                _enter_netns(process.pid)
+                forward(conn, inner)
+
+            with hostile_server(relay) as port:
+                yield port
+        finally:
+            process.kill()
+            process.wait()
 
 
 # Hostile servers ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ answered nothing usable cannot be probed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from configgen.probe.facts import (
     SCHEMA,
@@ -39,7 +39,7 @@ from configgen.probe.names import (
     name_of,
 )
 from configgen.probe.observation import Observation, Reply, read_reply
-from configgen.probe.plan import Target, server_orders
+from configgen.probe.plan import Target, ecdhe_curve, server_orders
 from configgen.probe.records import (
     CERTIFICATE,
     CERTIFICATE_REQUEST,
@@ -84,28 +84,16 @@ def _by_key(observations: Iterable[Observation]) -> dict[str, Observation]:
 
 
 def _choices(obs: dict[str, Observation], prefix: str, seed: int | None,
-             pick: str) -> tuple[int, ...]:
+             pick: Callable[[Observation, ServerHello], int | None]) -> tuple[int, ...]:
     found: list[int] = [] if seed is None else [seed]
     for key in sorted(k for k in obs if k.startswith(prefix)):
         answer = _answer(obs[key])
         if answer is None:
             continue
-        reply, hello = answer
-        value = hello.suite if pick == "suite" else hello.group if pick == "group" else _curve(
-            reply, hello)
+        value = pick(obs[key], answer[1])
         if value is not None and value not in found:
             found.append(value)
     return tuple(found)
-
-
-def _curve(reply: Reply, hello: ServerHello) -> int | None:
-    message = reply.flight.message(SERVER_KEY_EXCHANGE)
-    if message is None:
-        return None
-    try:
-        return parse_server_key_exchange(message.body, "ECDHE", hello.version).curve
-    except MalformedInput:
-        return None
 
 
 def fold(target: Target, observations: Iterable[Observation], blamed: tuple[str, ...],
@@ -126,11 +114,15 @@ def fold(target: Target, observations: Iterable[Observation], blamed: tuple[str,
     if tls13 is not None and tls13[1].version == 0x0304:
         versions.append("1.3")
 
-    suites12 = _choices(obs, "tls12-suites/", tls12[1].suite if tls12 else None, "suite")
-    suites13 = _choices(obs, "tls13-suites/", tls13[1].suite if tls13 else None, "suite")
-    curves = _choices(obs, "tls12-curves/", None, "curve")
-    groups13 = _choices(obs, "tls13-groups/", tls13[1].group if tls13 else None, "group")
+    suite, group = (lambda _, h: h.suite), (lambda _, h: h.group)
+    suites12 = _choices(obs, "tls12-suites/", tls12[1].suite if tls12 else None, suite)
+    suites13 = _choices(obs, "tls13-suites/", tls13[1].suite if tls13 else None, suite)
+    curves = _choices(obs, "tls12-curves/", None, lambda o, _: ecdhe_curve(o, kex))
+    groups13 = _choices(obs, "tls13-groups/", tls13[1].group if tls13 else None, group)
     preference = server_orders(obs) if len(suites12) > 1 else None
+    if not preference:  # the client's order: the knowledge base's
+        order = {c.id: n for n, c in enumerate(target.tls12)}
+        suites12 = tuple(sorted(suites12, key=lambda s: order.get(s, len(order))))
 
     return ServerFacts(
         schema=SCHEMA,

@@ -31,6 +31,7 @@ GROUPS: dict[int, str] = {
     259: "ffdhe6144",
     260: "ffdhe8192",
 }
+GROUP_CODES: dict[str, int] = {name: code for code, name in GROUPS.items()}
 # Elliptic curves usable for TLS 1.2 ECDHE (the TLS 1.3-only brainpool code points excluded).
 TLS12_CURVES: tuple[int, ...] = (29, 23, 24, 25, 30, 26, 27, 28, 22, 21, 20, 19, 18)
 # Groups a TLS 1.3 key share may use.

@@ -26,7 +26,7 @@ def probe(
     target: Target,
     timeouts: transport.Timeouts,
     budget: float,
-    pool: int = 6,
+    pool: int = 24,
     progress: Progress | None = None,
     run_job: RunJob | None = None,
 ) -> ServerFacts:
@@ -128,7 +128,7 @@ class _Session:
                 chain = pending.pop(future)
                 observation = self._done(future.result())
                 out.append(observation)
-                choice = plan.chain_choice(chain, observation, kex)
+                choice = plan.chain_choice(chain, observation, kex, tuple(found[chain.key]))
                 if choice is not None:
                     found[chain.key].append(choice)
                     steps[chain.key] += 1
