@@ -362,7 +362,8 @@ LIES = ("version never offered", "TLS 1.2 suite in a TLS 1.3 ServerHello",
 
 
 def lying_server(lie: str) -> Behaviour:
-    """A TLS 1.2 server (ECDHE-RSA AES-GCM, curves x25519 and secp256r1, client order) that
+    """A TLS 1.2 server (ECDHE-RSA AES-GCM, curves x25519, secp256r1 and secp384r1, in the
+    client's order) that
     tells one lie from LIES; it refuses TLS 1.3 unless the lie is about TLS 1.3."""
     assert lie in LIES
 
@@ -382,7 +383,7 @@ def lying_server(lie: str) -> Behaviour:
                 (43, b"\x03\x04"), (51, b"\x00\x18\x00\x61\x04" + bytes(96))))))
         elif 0x0303 in hello.versions or (lie == "version never offered" and 0x0302 in hello.versions):
             suite = next((s for s in hello.suites if s in (0xC02F, 0xC030)), None)
-            curve = next((c for c in hello.groups if c in (29, 23)), None)
+            curve = next((c for c in hello.groups if c in (29, 23, 24)), None)
             if lie == "curve never offered" and 29 not in hello.groups:
                 curve = 0x0042
             if suite is None or curve is None:

@@ -35,11 +35,18 @@ from configgen.probe.names import (
     GROUPS,
     MFL_CODES,
     SIGNATURE_SCHEMES,
+    TLS12_CURVES,
     VERSIONS,
     name_of,
 )
 from configgen.probe.observation import Observation, Reply, read_reply
-from configgen.probe.plan import Target, ecdhe_curve, server_orders
+from configgen.probe.plan import (
+    Target,
+    ecdhe_curve,
+    opening_curves,
+    server_orders,
+    server_orders_curves,
+)
 from configgen.probe.records import (
     CERTIFICATE,
     CERTIFICATE_REQUEST,
@@ -118,6 +125,9 @@ def fold(target: Target, observations: Iterable[Observation], blamed: tuple[str,
     suites12 = _choices(obs, "tls12-suites/", tls12[1].suite if tls12 else None, suite)
     suites13 = _choices(obs, "tls13-suites/", tls13[1].suite if tls13 else None, suite)
     curves = _choices(obs, "tls12-curves/", None, lambda o, _: ecdhe_curve(o, kex))
+    if not server_orders_curves(obs, kex):  # asked one by one: in the client's order
+        chosen = set(curves + opening_curves(obs, kex))
+        curves = tuple(c for c in TLS12_CURVES if c in chosen)
     groups13 = _choices(obs, "tls13-groups/", tls13[1].group if tls13 else None, group)
     preference = server_orders(obs) if len(suites12) > 1 else None
     if not preference:  # the client's order: the knowledge base's

@@ -271,6 +271,25 @@ def server_orders_curves(opening_obs: Mapping[str, Observation], kex: Mapping[in
     return first == again
 
 
+def opening_curves(opening_obs: Mapping[str, Observation], kex: Mapping[int, str]
+                   ) -> tuple[int, ...]:
+    """The curves chosen in the opening, forwards and reversed (ECDHE suites only)."""
+    picks = (ecdhe_curve(opening_obs.get(k), kex) for k in ("tls12", "tls12-reversed"))
+    return tuple(c for c in picks if c in TLS12_CURVES)
+
+
+def unasked_curves(opening_obs: Mapping[str, Observation], kex: Mapping[int, str]
+                   ) -> tuple[int, ...]:
+    """For a server in the client's order, the curves the opening leaves open: it chose the
+    first it accepts of TLS12_CURVES forwards and the last reversed, so those outside that
+    span are refused and only the ones strictly inside need asking."""
+    picks = opening_curves(opening_obs, kex)
+    if len(picks) < 2:
+        return TLS12_CURVES
+    low, high = sorted(TLS12_CURVES.index(c) for c in picks)
+    return TLS12_CURVES[low + 1:high]
+
+
 def certificate_curve(observation: Observation | None) -> int | None:
     """The named curve of the leaf's EC key in a TLS 1.2 Certificate message, if any: a
     device that verifies it must offer that curve in every TLS 1.2 ClientHello."""
@@ -312,8 +331,11 @@ def chains(target: Target, flags: frozenset[str], opening_obs: Mapping[str, Obse
             curve_base = replace(base, suites=ecdhe)
             pinned = certificate_curve(tls12)
             pin = (pinned,) if pinned in TLS12_CURVES else ()
-            parts = 1 if server_orders_curves(opening_obs, kex) else len(TLS12_CURVES)
-            for n, items in enumerate(_partition(TLS12_CURVES, parts)):
+            if server_orders_curves(opening_obs, kex):
+                curve_chains = [TLS12_CURVES]
+            else:
+                curve_chains = [(c,) for c in unasked_curves(opening_obs, kex)]
+            for n, items in enumerate(curve_chains):
                 out.append(Chain(f"tls12-curves/{n:02d}", "TLS 1.2 curves", "curves", curve_base,
                                  items, pinned=pin))
         for size in sorted(MFL_SIZES):

@@ -33,7 +33,8 @@ def probe(
     """Probe one server within `budget` seconds; ProbeError when it cannot be probed at all."""
     deadline = time.monotonic() + budget
     if run_job is None:
-        address = transport.resolve(target.host, target.port, target.where)
+        address = transport.resolve(target.host, target.port, target.where,
+                                    min(timeouts.connect, budget))
 
         def run_job(job: Job) -> Observation:
             return transport.run(job, address, timeouts, deadline)

@@ -8,6 +8,7 @@ overall deadline; a connection never outlives either. What comes back is an Obse
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -35,25 +36,39 @@ class Address:
     sockaddr: tuple[Any, ...]  # (host, port) or (host, port, flowinfo, scope_id)
 
 
-def _addresses(host: str, port: int, where: str) -> list[Address]:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
-        raise ProbeError(f"cannot resolve host name: {error}", where=where) from None
-    return [Address(family, (str(sockaddr[0]), int(sockaddr[1]), *sockaddr[2:]))
-            for family, _, _, _, sockaddr in infos]
+def _addresses(host: str, port: int, where: str, timeout: float) -> list[Address]:
+    """The addresses of `host`, looked up within `timeout` seconds (getaddrinfo has no
+    timeout of its own: it runs in a thread left behind if the resolver hangs)."""
+    found: list[list[Address] | BaseException] = []
+
+    def look_up() -> None:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            found.append([Address(family, (str(sockaddr[0]), int(sockaddr[1]), *sockaddr[2:]))
+                          for family, _, _, _, sockaddr in infos])
+        except (OSError, UnicodeError) as error:
+            found.append(error)
+
+    thread = threading.Thread(target=look_up, daemon=True, name="probe-resolve")
+    thread.start()
+    thread.join(timeout)
+    if not found:
+        raise ProbeError(f"cannot resolve host name: no answer within {timeout:g} s", where=where)
+    if isinstance(found[0], BaseException):
+        raise ProbeError(f"cannot resolve host name: {found[0]}", where=where) from None
+    return found[0]
 
 
-def resolve(host: str, port: int, where: str) -> Address:
-    """The first address of `host` (IPv4 or IPv6); ProbeError when it has none."""
-    return _addresses(host, port, where)[0]
+def resolve(host: str, port: int, where: str, timeout: float) -> Address:
+    """The first address of `host` (IPv4 or IPv6); ProbeError when it has none in time."""
+    return _addresses(host, port, where, timeout)[0]
 
 
 def reachable(host: str, port: int, where: str, timeout: float) -> str:
     """The numeric address of the first of `host`'s addresses that accepts a TCP connection
     (closed at once); ProbeError naming why none did."""
     problem = ""
-    for address in _addresses(host, port, where):
+    for address in _addresses(host, port, where, timeout):
         try:
             with socket.socket(address.family, socket.SOCK_STREAM) as sock:
                 sock.settimeout(timeout)

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from configgen.probe.facts import Status
 from configgen.probe.hello import Hello
-from configgen.probe.messages import ServerHello, parse_server_key_exchange
+from configgen.probe.messages import ServerHello
 from configgen.probe.names import (
     EXTENSION_CODES,
     GROUPS,
@@ -26,8 +26,8 @@ from configgen.probe.names import (
     VERSIONS,
     name_of,
 )
-from configgen.probe.observation import Observation, Reply, read_reply
-from configgen.probe.records import SERVER_KEY_EXCHANGE, MalformedInput
+from configgen.probe.observation import Observation, read_reply
+from configgen.probe.plan import ecdhe_curve
 from configgen.probe.tls13 import KEY_SHARES
 
 _SUPPORTED_VERSIONS = EXTENSION_CODES["supported_versions"]
@@ -42,7 +42,7 @@ def judge(observation: Observation, kex: Mapping[int, str]) -> Observation:
     reply = read_reply(observation.received)
     if reply.hello is None:
         return observation
-    verdict = _verdict(observation.job.hello, reply, reply.hello, kex)
+    verdict = _verdict(observation, reply.hello, kex)
     if verdict is None:
         return observation
     status, detail = verdict
@@ -53,8 +53,9 @@ def _version(code: int) -> str:
     return f"TLS {VERSIONS[code]}" if code in VERSIONS else f"version 0x{code:04X}"
 
 
-def _verdict(asked: Hello, reply: Reply, hello: ServerHello, kex: Mapping[int, str]
+def _verdict(observation: Observation, hello: ServerHello, kex: Mapping[int, str]
              ) -> tuple[Status, str] | None:
+    asked = observation.job.hello
     offered = {VERSION_CODES[v] for v in asked.versions}
     offered_words = ", ".join(f"TLS {v}" for v in asked.versions)
     if hello.extension(_SUPPORTED_VERSIONS) is not None and "1.3" not in asked.versions:
@@ -73,7 +74,7 @@ def _verdict(asked: Hello, reply: Reply, hello: ServerHello, kex: Mapping[int, s
         return Status.REFUSED, f"answered {_version(version)}, below the versions offered ({offered_words})"
     if version == 0x0304:
         return _group13(asked, hello)
-    return _curve12(asked, reply, hello, kex) or _mfl(asked, hello)
+    return _curve12(observation, kex) or _mfl(asked, hello)
 
 
 def _group13(asked: Hello, hello: ServerHello) -> tuple[Status, str] | None:
@@ -91,17 +92,9 @@ def _group13(asked: Hello, hello: ServerHello) -> tuple[Status, str] | None:
     return None
 
 
-def _curve12(asked: Hello, reply: Reply, hello: ServerHello, kex: Mapping[int, str]
-             ) -> tuple[Status, str] | None:
-    exchange = kex.get(hello.suite, "")
-    message = reply.flight.message(SERVER_KEY_EXCHANGE)
-    if not exchange.startswith("ECDHE") or message is None:
-        return None
-    try:
-        curve = parse_server_key_exchange(message.body, exchange, hello.version).curve
-    except MalformedInput:
-        return None
-    if curve is not None and curve not in asked.groups:
+def _curve12(observation: Observation, kex: Mapping[int, str]) -> tuple[Status, str] | None:
+    curve = ecdhe_curve(observation, kex)
+    if curve is not None and curve not in observation.job.hello.groups:
         return (Status.VIOLATION,
                 f"chose curve {name_of(GROUPS, curve)} for ECDHE, which was not offered")
     return None
