@@ -101,15 +101,6 @@ class Flight:
     error: str | None  # why parsing stopped early, in words
     trailing: int  # bytes after the last complete record
 
-    def flooded(self) -> str | None:
-        """Why this is more than any server flight holds, or None."""
-        for count, limit, what in ((self.size, MAX_FLIGHT, "bytes"),
-                                   (len(self.records), MAX_FLIGHT_RECORDS, "records"),
-                                   (len(self.messages), MAX_FLIGHT_MESSAGES, "handshake messages")):
-            if count > limit:
-                return f"sent more than {limit} {what} without ending its flight"
-        return None
-
     def message(self, msg_type: int) -> HandshakeMessage | None:
         return next((m for m in self.messages if m.msg_type == msg_type), None)
 
