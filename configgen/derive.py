@@ -264,9 +264,9 @@ def _device_key(inputs: Inputs, kb: KnowledgeBase) -> list[Requirement]:
     found = []
     for need in needs:
         if need.option == VALUE_OPTIONS[Need.MPI_BYTES] and need.value is not None:
-            found.append(_req(Need.MPI_BYTES, int(need.value), f"{key.source}: {need.reason}"))
+            found.append(_req(Need.MPI_BYTES, int(need.value), need.reason))
         elif need.value is None:
-            found.append(_req(Need.OPTION, (need.option, None), f"{key.source}: {need.reason}",
+            found.append(_req(Need.OPTION, (need.option, None), need.reason,
                               weakens=need.reason if need.weakens else None))
     return found
 
@@ -276,7 +276,13 @@ def _adding(kb: KnowledgeBase, items: Sequence[Requirement], more: Sequence[Requ
     written only where the reason adds an option; options the closure picked only to calm an
     #error do not count, the final set may do without them)."""
     outcome = kb.evaluate(_options_so_far(kb, items))
-    return [r for r in more if (w := _safe_want(r, kb)) is None or not outcome.holds(w)]
+
+    def want(r: Requirement) -> str | None:
+        if r.need is Need.OPTION and r.value[1] is None:  # type: ignore[index]
+            return f"defined({r.value[0]})"  # type: ignore[index]
+        return _safe_want(r, kb)
+
+    return [r for r in more if (w := want(r)) is None or not outcome.holds(w)]
 
 
 def _signatures(name: str, handshakes: Sequence[handshake_model.Handshake]) -> list[Requirement]:

@@ -8,6 +8,7 @@ on exit, whatever happened inside.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime
 import ipaddress
 import os
@@ -16,6 +17,7 @@ import signal
 import socket
 import struct
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -150,6 +152,79 @@ def openssl_server(pki: Pki, *args: str, chain: bool = True) -> contextlib.Abstr
     return process_server(argv + list(args), port)
 
 
+# gnutls-serv has no listen-address option: it runs in a network namespace of its own, where
+# only a loopback interface exists, and a relay on 127.0.0.1 outside forwards into it.
+CLONE_NEWNET = 0x40000000
+
+
+def _enter_netns(pid: int) -> None:
+    """Move the calling thread (only it) into the network namespace of process `pid`."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    with open(f"/proc/{pid}/ns/net", "rb") as namespace:
+        if libc.setns(namespace.fileno(), CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), f"setns into the namespace of {pid}")
+
+
+def _netns_listening(pid: int, port: int, process: subprocess.Popen) -> None:
+    """wait_listening, from a thread inside the namespace of `pid` (once it has one: until
+    unshare(2) runs, the process is still in ours)."""
+    problem: list[BaseException] = []
+
+    def check() -> None:
+        try:
+            end = time.monotonic() + 15
+            while os.readlink(f"/proc/{pid}/ns/net") == os.readlink("/proc/self/ns/net"):
+                if time.monotonic() > end or process.poll() is not None:
+                    raise RuntimeError("no network namespace of its own")
+                time.sleep(0.01)
+            _enter_netns(pid)
+            wait_listening(port, process)
+        except (OSError, RuntimeError) as error:
+            problem.append(error)
+
+    thread = threading.Thread(target=check, daemon=True)
+    thread.start()
+    thread.join()
+    if problem:
+        raise RuntimeError(str(problem[0]))
+
+
+def can_unshare_net() -> bool:
+    return have("unshare") and subprocess.run(["unshare", "--net", "true"],
+                                              capture_output=True, check=False).returncode == 0
+
+
+@contextlib.contextmanager
+def gnutls_server(pki: Pki, *args: str) -> Iterator[int]:
+    """`gnutls-serv` (extra arguments as given, e.g. "--priority", X) reachable on a port of
+    127.0.0.1 only: it listens inside a fresh network namespace (`unshare --net`) holding
+    nothing but loopback, and every connection to the yielded port is relayed into it."""
+    inner = 4433
+    argv = ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
+            "gnutls-serv", "--port", str(inner), "--x509certfile", str(pki.chain),
+            "--x509keyfile", str(pki.key), *args]
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=log)
+        try:
+            try:
+                _netns_listening(process.pid, inner, process)
+            except RuntimeError as error:
+                log.seek(0)
+                raise RuntimeError(f"gnutls-serv: {error}\n{log.read().decode(errors='replace')}"
+                                   ) from None
+
+            def relay(conn: socket.socket) -> None:
+                _enter_netns(process.pid)
+                forward(conn, inner)
+
+            with hostile_server(relay) as port:
+                yield port
+        finally:
+            process.kill()
+            process.wait()
+
+
 # Hostile servers ---------------------------------------------------------------------------
 
 Behaviour = Callable[[socket.socket], None]
@@ -245,6 +320,84 @@ def drip(conn: socket.socket) -> None:
         time.sleep(1)
 
 
+def _first_offered_suite_hello(conn: socket.socket) -> None:
+    hello = parse_client_hello(read_client_hello(conn))
+    conn.sendall(record(22, server_hello(hello.suites[0] if hello.suites else 0xC02F)))
+
+
+def hello_request_flood(conn: socket.socket) -> None:
+    """A ServerHello, then HelloRequests as fast as the socket takes them."""
+    _first_offered_suite_hello(conn)
+    requests = record(22, handshake(0, b"")) * 100
+    while True:
+        conn.sendall(requests)
+
+
+def hello_request_trickle(conn: socket.socket) -> None:
+    """A ServerHello, then a HelloRequest every 50 ms, never ServerHelloDone."""
+    _first_offered_suite_hello(conn)
+    while True:
+        conn.sendall(record(22, handshake(0, b"")))
+        time.sleep(0.05)
+
+
+def suite_never_offered(conn: socket.socket) -> None:
+    """A TLS 1.2 ServerHello choosing the lowest suite id the ClientHello did not offer."""
+    hello = parse_client_hello(read_client_hello(conn))
+    suite = next(s for s in range(1, 0x10000) if s not in hello.suites)
+    conn.sendall(flight(server_hello(suite), SERVER_HELLO_DONE))
+    hang_until_closed(conn, 5)
+
+
+def tls13_suite_in_tls12_hello(conn: socket.socket) -> None:
+    """A TLS 1.2 ServerHello (no supported_versions) choosing TLS_AES_128_GCM_SHA256."""
+    read_client_hello(conn)
+    conn.sendall(flight(server_hello(0x1301), SERVER_HELLO_DONE))
+    hang_until_closed(conn, 5)
+
+
+LIES = ("version never offered", "TLS 1.2 suite in a TLS 1.3 ServerHello",
+        "TLS 1.3 suite in a TLS 1.2 ServerHello", "key share never sent", "curve never offered",
+        "hangs when asked for max_fragment_length")
+
+
+def lying_server(lie: str) -> Behaviour:
+    """A TLS 1.2 server (ECDHE-RSA AES-GCM, curves x25519, secp256r1 and secp384r1, in the
+    client's order) that
+    tells one lie from LIES; it refuses TLS 1.3 unless the lie is about TLS 1.3."""
+    assert lie in LIES
+
+    def behaviour(conn: socket.socket) -> None:
+        hello = parse_client_hello(read_client_hello(conn))
+        if lie == "hangs when asked for max_fragment_length" and 1 in hello.extensions:
+            hang_until_closed(conn)
+            return
+        if 0x0304 in hello.versions and "TLS 1.3" in lie:
+            versions, share = (43, b"\x03\x04"), (51, b"\x00\x1d\x00\x20" + bytes(range(32)))
+            if lie == "TLS 1.2 suite in a TLS 1.3 ServerHello":
+                conn.sendall(record(22, server_hello(0xC02F, 0x0304, (versions, share))))
+            else:
+                conn.sendall(flight(server_hello(0x1301), SERVER_HELLO_DONE))
+        elif 0x0304 in hello.versions and lie == "key share never sent":
+            conn.sendall(record(22, server_hello(0x1301, 0x0304, (
+                (43, b"\x03\x04"), (51, b"\x00\x18\x00\x61\x04" + bytes(96))))))
+        elif 0x0303 in hello.versions or (lie == "version never offered" and 0x0302 in hello.versions):
+            suite = next((s for s in hello.suites if s in (0xC02F, 0xC030)), None)
+            curve = next((c for c in hello.groups if c in (29, 23, 24)), None)
+            if lie == "curve never offered" and 29 not in hello.groups:
+                curve = 0x0042
+            if suite is None or curve is None:
+                conn.sendall(record(21, b"\x02\x28"))
+            else:
+                conn.sendall(flight(server_hello(suite), certificate((b"leaf", b"ca")),
+                                    ske_ecdhe(curve), SERVER_HELLO_DONE))
+        else:
+            conn.sendall(record(21, b"\x02\x46"))
+        hang_until_closed(conn, 5)
+
+    return behaviour
+
+
 HOSTILE: dict[str, Behaviour] = {
     "random bytes": random_bytes,
     "truncated record": truncated_record,
@@ -253,6 +406,10 @@ HOSTILE: dict[str, Behaviour] = {
     "reset after ClientHello": reset_after_hello,
     "never answers": never_answers,
     "drips a byte a second": drip,
+    "floods HelloRequests": hello_request_flood,
+    "trickles HelloRequests": hello_request_trickle,
+    "chooses a suite never offered": suite_never_offered,
+    "TLS 1.3 suite in a TLS 1.2 ServerHello": tls13_suite_in_tls12_hello,
 }
 
 
@@ -260,23 +417,54 @@ def have(program: str) -> bool:
     return shutil.which(program) is not None
 
 
-def hello_extensions(record: bytes) -> set[int]:
-    """Extension types in a ClientHello record (empty when it cannot be read)."""
+@dataclass(frozen=True)
+class ClientHelloView:
+    """What a ClientHello record offers, as a test server reads it."""
+
+    suites: tuple[int, ...]
+    extensions: dict[int, bytes]
+    legacy: int = 0
+
+    def _u16s(self, ext: int, skip: int) -> tuple[int, ...]:
+        body = self.extensions.get(ext, b"")[skip:]
+        return tuple(int.from_bytes(body[i:i + 2], "big") for i in range(0, len(body) - 1, 2))
+
+    @property
+    def versions(self) -> tuple[int, ...]:
+        """supported_versions, or the legacy version alone."""
+        return self._u16s(43, 1) or (self.legacy,)
+
+    @property
+    def groups(self) -> tuple[int, ...]:
+        return self._u16s(10, 2)
+
+
+def parse_client_hello(record: bytes) -> ClientHelloView:
+    """Suites and extensions of a ClientHello record (empty when it cannot be read)."""
     try:
         body = record[9:]
+        legacy = int.from_bytes(body[0:2], "big")
         pos = 2 + 32
         pos += 1 + body[pos]
-        pos += 2 + int.from_bytes(body[pos:pos + 2], "big")
+        count = int.from_bytes(body[pos:pos + 2], "big")
+        suites = tuple(int.from_bytes(body[pos + 2 + i:pos + 4 + i], "big") for i in range(0, count, 2))
+        pos += 2 + count
         pos += 1 + body[pos]
         end = pos + 2 + int.from_bytes(body[pos:pos + 2], "big")
         pos += 2
-        found = set()
+        found = {}
         while pos + 4 <= end:
-            found.add(int.from_bytes(body[pos:pos + 2], "big"))
-            pos += 4 + int.from_bytes(body[pos + 2:pos + 4], "big")
-        return found
+            length = int.from_bytes(body[pos + 2:pos + 4], "big")
+            found[int.from_bytes(body[pos:pos + 2], "big")] = bytes(body[pos + 4:pos + 4 + length])
+            pos += 4 + length
+        return ClientHelloView(suites, found, legacy)
     except IndexError:
-        return set()
+        return ClientHelloView((), {})
+
+
+def hello_extensions(record: bytes) -> set[int]:
+    """Extension types in a ClientHello record (empty when it cannot be read)."""
+    return set(parse_client_hello(record).extensions)
 
 
 def pipe(a: socket.socket, b: socket.socket, delay: float = 0.0) -> None:

@@ -1,9 +1,18 @@
-"""The probe against servers people deploy: nginx and a mosquitto broker (Debian packages)."""
+"""The probe against servers people deploy: nginx, a mosquitto broker and GnuTLS's
+gnutls-serv (Debian packages)."""
 
 from __future__ import annotations
 
 import pytest
-from probe_servers import LOOPBACK, have, make_pki, mosquitto_server, nginx_server
+from probe_servers import (
+    LOOPBACK,
+    can_unshare_net,
+    gnutls_server,
+    have,
+    make_pki,
+    mosquitto_server,
+    nginx_server,
+)
 
 from configgen import kb
 from configgen.probe import ServerFacts, Target, Timeouts, probe
@@ -47,3 +56,15 @@ def test_mosquitto_broker_requires_a_client_certificate(pki, tmp_path):
     assert "rsa_sign" in facts.client_auth.certificate_types
     assert 0xC030 in [s.id for s in facts.tls12_suites]
     assert facts.intolerance.blamed == ()
+
+
+@pytest.mark.skipif(not (have("gnutls-serv") and can_unshare_net()),
+                    reason="needs gnutls-serv and a network namespace of its own (unshare --net)")
+def test_gnutls_grants_max_fragment_length_to_a_tls12_device(pki):
+    # GnuTLS lets record_size_limit override max_fragment_length (RFC 8449): asked as mbedTLS
+    # asks it in TLS 1.2 (no record_size_limit), it grants every size.
+    with gnutls_server(pki, "--disable-client-cert") as port:
+        facts = run(port)
+    assert facts.extensions.max_fragment_lengths == (512, 1024, 2048, 4096)
+    assert facts.extensions.record_size_limit == 16384  # answered in the probe's other hellos
+    assert facts.versions == ("1.0", "1.1", "1.2", "1.3")

@@ -3,6 +3,7 @@ and a server that chokes on some extensions of mbedTLS's default ClientHello."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -13,13 +14,15 @@ from probe_servers import (
     have,
     hostile_server,
     intolerant_of,
+    lying_server,
     make_pki,
     openssl_server,
 )
 
 from configgen import kb
 from configgen.cli import main
-from configgen.probe import Target, Timeouts, probe
+from configgen.probe import ServerFacts, Target, Timeouts, probe
+from configgen.probe.facts import Status
 from configgen.probe.plan import candidates
 
 EXPECTED = {
@@ -30,6 +33,10 @@ EXPECTED = {
     "reset after ClientHello": "the server reset the connection",
     "never answers": "no answer within 1 s",
     "drips a byte a second": r"sent only \d bytes? within 1 s",
+    "floods HelloRequests": r"sent a ServerHello, then no ServerHelloDone: sent more than \d+ (records|handshake messages) without ending its flight",
+    "trickles HelloRequests": r"sent a ServerHello, then no ServerHelloDone: sent only \d+ bytes within 1 s",
+    "chooses a suite never offered": r"chose suite 0x[0-9A-F]{4}, which was not offered",
+    "TLS 1.3 suite in a TLS 1.2 ServerHello": "chose the TLS 1.3 suite 0x1301 in a TLS 1.2 ServerHello",
 }
 
 
@@ -105,3 +112,59 @@ def test_progress_is_shown_on_a_terminal_only(tmp_path):
     assert process.returncode == 2
     assert f"probing {LOOPBACK}:{port}: 1 connections" in shown
     assert shown.rstrip().splitlines()[-2].endswith("refused every ClientHello (alert handshake_failure)")
+
+
+def _probe(port: int, deadline: float = 10) -> ServerFacts:
+    tls12, tls13 = candidates(kb.load("3.6").suites)
+    return probe(Target(LOOPBACK, port, None, (), "3.6", tls12, tls13), Timeouts(1, 1), deadline)
+
+
+def _violations(facts: ServerFacts) -> dict[str, str]:
+    return {a.question: a.detail for a in facts.attempts if a.status is Status.VIOLATION}
+
+
+@pytest.mark.parametrize("lie, question, reason", [
+    ("version never offered", "TLS 1.1", r"chose TLS 1\.2, which was not offered \(TLS 1\.1\)"),
+    ("TLS 1.2 suite in a TLS 1.3 ServerHello", "default ClientHello",
+     "chose the TLS 1.2 suite 0xC02F in a TLS 1.3 ServerHello"),
+    ("TLS 1.3 suite in a TLS 1.2 ServerHello", "TLS 1.3",
+     "chose the TLS 1.3 suite 0x1301 in a TLS 1.2 ServerHello"),
+    ("key share never sent", "TLS 1.3", "answered a secp384r1 key share, which was not sent"),
+    ("curve never offered", "TLS 1.2 curves", "chose curve 0x0042 for ECDHE, which was not offered"),
+])
+def test_impossible_answers_are_violations_never_facts(lie, question, reason):
+    with hostile_server(lying_server(lie)) as port:
+        facts = _probe(port)
+    assert re.fullmatch(reason, _violations(facts)[question])
+    assert facts.versions == ("1.2",)  # what the server really speaks, and nothing else
+    assert [s.id for s in facts.tls12_suites] == [0xC02F, 0xC030]
+    curves = ("x25519", "secp256r1", "secp384r1")
+    if lie == "curve never offered":  # asked about secp256r1 alone, it answered 0x0042
+        curves = ("x25519", "secp384r1")
+    assert facts.tls12_curves == curves
+    assert facts.tls13_suites == () and facts.tls13_groups == () and facts.tls13_retry is None
+
+
+def test_violations_are_shown_and_recorded(capsys):
+    with hostile_server(lying_server("TLS 1.3 suite in a TLS 1.2 ServerHello")) as port:
+        assert main(["probe", f"{LOOPBACK}:{port}", "--timeout", "1"]) == 0
+        text = capsys.readouterr().out
+        assert main(["probe", f"{LOOPBACK}:{port}", "--timeout", "1", "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+    assert ("violation       TLS 1.3: chose the TLS 1.3 suite 0x1301 in a TLS 1.2 ServerHello"
+            in text.splitlines())
+    assert {"question": "TLS 1.3", "status": "violation",
+            "detail": "chose the TLS 1.3 suite 0x1301 in a TLS 1.2 ServerHello"} in data["attempts"]
+
+
+def test_a_probe_cut_short_by_its_deadline_says_so(capsys):
+    with hostile_server(lying_server("hangs when asked for max_fragment_length")) as port:
+        start = time.monotonic()
+        code = main(["probe", f"{LOOPBACK}:{port}", "--timeout", "5", "--deadline", "3"])
+        elapsed = time.monotonic() - start
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert re.match(rf"configgen: {LOOPBACK}:{port}: the probe did not finish within its deadline "
+                    r"of 3 s \(4 questions cut short, e.g. max_fragment_length: no answer within "
+                    r"\d(\.\d)? s\)$", err.splitlines()[0])
+    assert elapsed < 3.5

@@ -65,6 +65,23 @@ def test_tls12_only_one_suite(rsa):
     assert facts.attempts == ()
 
 
+def test_every_curve_of_a_server_with_a_p256_certificate_is_found(ecc):
+    # OpenSSL signs with its P-256 key only for a client that offers P-256: a device verifying
+    # that certificate offers it in every hello, so the probe keeps it in every offer.
+    with openssl_server(ecc, "-tls1_2", "-groups", "P-521:X448:P-256:P-384:X25519") as port:
+        facts = run(port)
+    assert facts.tls12_curves == ("x25519", "secp256r1", "secp384r1", "secp521r1", "x448")
+
+
+def test_with_its_own_order_the_curves_a_p256_device_can_get(ecc):
+    # Preferring P-256 to X25519 and P-521, the server never gives those to a device that
+    # offers P-256, as it must: they are not reported, the ones ahead of it are, in order.
+    with openssl_server(ecc, "-tls1_2", "-serverpref",
+                        "-groups", "P-384:X448:P-256:X25519:P-521") as port:
+        facts = run(port)
+    assert facts.tls12_curves == ("secp384r1", "x448", "secp256r1")
+
+
 def test_ccm8_only_with_required_client_certificate(ecc):
     with openssl_server(ecc, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-CCM8",
                         "-Verify", "1", "-CAfile", str(ecc.ca)) as port:
@@ -210,6 +227,20 @@ def test_tls13_flight_decrypts_with_every_suite(rsa, suite, group):
         facts = run(port)
     leaf = x509.load_pem_x509_certificate(rsa.cert.read_bytes())
     assert facts.certificate_chain[0] == leaf.public_bytes(DER)
+
+
+@pytest.mark.parametrize("server", [
+    ("-cipher", "ALL:@SECLEVEL=0"),
+    ("-serverpref", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384:AES128-SHA:DHE-RSA-AES256-SHA256",
+     "-groups", "P-384:X25519:P-256"),
+], ids=["client order", "server order"])
+def test_concurrency_changes_nothing_but_the_time(rsa, server):
+    with openssl_server(rsa, *server) as port:
+        target = Target(LOOPBACK, port, "localhost", (), "3.6", TLS12_3_6, TLS13_3_6)
+        alone = probe(target, Timeouts(3, 3), 60, pool=1)
+        together = probe(target, Timeouts(3, 3), 60)
+    assert together == alone
+    assert len(alone.tls12_suites) > 1 and len(alone.tls12_curves) > 1
 
 
 def test_psk_suites_only_when_the_device_has_a_key(rsa):

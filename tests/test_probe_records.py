@@ -35,7 +35,7 @@ from configgen.probe.messages import (
 from configgen.probe.observation import Job, Observation, classify, read_reply
 from configgen.probe.plan import Candidate, Target, chain_choice, chains, opening
 from configgen.probe.records import MalformedInput as RecordsMalformed
-from configgen.probe.records import parse_flight, split_records
+from configgen.probe.records import FlightParser, parse_flight, split_records
 from configgen.probe.tls13 import KEY_SHARES
 
 GOOD = flight(
@@ -65,8 +65,8 @@ def test_a_good_flight_reassembles_across_records():
     assert (exchange.curve, exchange.signature_scheme) == (23, 0x0804)
     request = parse_certificate_request(parsed.messages[3].body)
     assert request.certificate_types == (1, 64) and request.signature_schemes == (0x0403,)
-    assert flight_state(GOOD) == "done"
-    assert flight_state(GOOD[:-3]) == "more"
+    assert flight_state(FlightParser(GOOD)) == "done"
+    assert flight_state(FlightParser(GOOD[:-3])) == "more"
 
 
 def test_dhe_prime_size():
@@ -93,7 +93,7 @@ def _exercise(data: bytes) -> None:
     """Everything that reads server bytes, fed `data`: only MalformedInput may come out."""
     parsed = parse_flight(data)
     assert parsed.error is None or isinstance(parsed.error, str)
-    flight_state(data, 4)
+    flight_state(FlightParser(data), 4)
     read_reply(data)
     for message in parsed.messages:
         for parse in (parse_server_hello, parse_certificate_chain, parse_certificate_request):

@@ -106,3 +106,10 @@ def test_address_forms():
     assert parse_server("example.com:8883") == ("example.com", 8883)
     assert parse_server("[::1]:4433") == ("::1", 4433)
     assert parse_server("::1") == ("::1", 443)
+
+
+@pytest.mark.parametrize("flag, value", [("--timeout", "nan"), ("--timeout", "inf"),
+                                         ("--deadline", "1e300"), ("--deadline", "0")])
+def test_bad_seconds_are_usage_errors(flag, value, capsys):
+    assert main(["probe", "127.0.0.1:9", flag, value]) == 2
+    assert capsys.readouterr().err.startswith(f"configgen: {flag} must be a number of seconds")

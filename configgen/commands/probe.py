@@ -13,6 +13,7 @@ from configgen.probe import Timeouts, probe, snapshot, text
 from configgen.probe.plan import target_for
 
 DEFAULT_PORT = 443
+MAX_SECONDS = 3600  # an hour-long probe is a typo; sockets reject absurd timeouts anyway
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=5.0, metavar="S",
                         help="seconds to connect, and for the server to answer (default 5)")
     parser.add_argument("--deadline", type=float, default=30.0, metavar="S",
-                        help="seconds for the whole probe (default 30)")
+                        help="seconds for the whole probe, a hard bound: a probe that "
+                        "cannot finish in time fails (exit 2) rather than report half "
+                        "the facts (default 30)")
 
 
 def parse_server(text_: str) -> tuple[str, int]:
@@ -64,8 +67,10 @@ def _progress(where: str) -> Callable[[int, str], None] | None:
 
 def run(args: argparse.Namespace) -> int:
     host, port = parse_server(args.server)
-    if args.timeout <= 0 or args.deadline <= 0:
-        raise ProbeError("--timeout and --deadline must be positive")
+    for flag, value in (("--timeout", args.timeout), ("--deadline", args.deadline)):
+        if not 0 < value <= MAX_SECONDS:  # also false for nan
+            raise ProbeError(f"{flag} must be a number of seconds above 0 and at most "
+                             f"{MAX_SECONDS}, not {value:g}")
     target = target_for(host, port, args.sni, tuple(args.alpn), args.mbedtls,
                         kb.load(args.mbedtls).suites, psk=args.psk)
     progress = _progress(target.where)

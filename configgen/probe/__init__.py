@@ -1,8 +1,9 @@
 """Probe a TLS server: what it accepts and sends, as ServerFacts an mbedTLS config is built from.
 
 plan (what to ask, pure) -> transport (one connection, the only socket code) -> fold
-(observations to facts, pure); runner schedules them on a small pool. See docs/probe-snapshot.md
-for the snapshot format.
+(observations to facts, pure); runner runs every independent connection at once, and
+verdict judges each answer against what it answers. See docs/probe-snapshot.md for the
+snapshot format.
 """
 
 from configgen.probe.facts import ServerFacts

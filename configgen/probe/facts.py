@@ -30,6 +30,7 @@ class Status(str, Enum):
     RESET = "reset"
     TIMEOUT = "timeout"
     MALFORMED = "malformed"  # bytes that are not TLS
+    VIOLATION = "violation"  # a ServerHello choosing what the ClientHello did not offer
     UNREACHABLE = "unreachable"  # no TCP connection
 
 

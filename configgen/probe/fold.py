@@ -7,7 +7,7 @@ answered nothing usable cannot be probed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from configgen.probe.facts import (
     SCHEMA,
@@ -35,11 +35,18 @@ from configgen.probe.names import (
     GROUPS,
     MFL_CODES,
     SIGNATURE_SCHEMES,
+    TLS12_CURVES,
     VERSIONS,
     name_of,
 )
 from configgen.probe.observation import Observation, Reply, read_reply
-from configgen.probe.plan import Target, server_orders
+from configgen.probe.plan import (
+    Target,
+    ecdhe_curve,
+    opening_curves,
+    server_orders,
+    server_orders_curves,
+)
 from configgen.probe.records import (
     CERTIFICATE,
     CERTIFICATE_REQUEST,
@@ -50,6 +57,7 @@ from configgen.probe.records import (
     Reader,
 )
 from configgen.probe.tls13 import Decrypted, decrypt, parse_certificate, parse_extensions
+from configgen.probe.verdict import judge
 
 MESSAGE_NAMES = {
     2: "ServerHello",
@@ -83,36 +91,24 @@ def _by_key(observations: Iterable[Observation]) -> dict[str, Observation]:
 
 
 def _choices(obs: dict[str, Observation], prefix: str, seed: int | None,
-             pick: str) -> tuple[int, ...]:
+             pick: Callable[[Observation, ServerHello], int | None]) -> tuple[int, ...]:
     found: list[int] = [] if seed is None else [seed]
     for key in sorted(k for k in obs if k.startswith(prefix)):
         answer = _answer(obs[key])
         if answer is None:
             continue
-        reply, hello = answer
-        value = hello.suite if pick == "suite" else hello.group if pick == "group" else _curve(
-            reply, hello)
+        value = pick(obs[key], answer[1])
         if value is not None and value not in found:
             found.append(value)
     return tuple(found)
 
 
-def _curve(reply: Reply, hello: ServerHello) -> int | None:
-    message = reply.flight.message(SERVER_KEY_EXCHANGE)
-    if message is None:
-        return None
-    try:
-        return parse_server_key_exchange(message.body, "ECDHE", hello.version).curve
-    except MalformedInput:
-        return None
-
-
 def fold(target: Target, observations: Iterable[Observation], blamed: tuple[str, ...],
          connections: int) -> ServerFacts:
     """Everything learnt, as facts."""
-    obs = _by_key(observations)
-    names = {c.id: c.name for c in target.tls12 + target.tls13_offer}
     kex = target.key_exchange_of()
+    obs = _by_key(judge(o, kex) for o in observations)
+    names = {c.id: c.name for c in target.tls12 + target.tls13_offer}
     tls12 = _answer(obs.get("tls12"))
     tls13 = _answer(obs.get("tls13"))
     hidden = _decrypted(obs.get("tls13")) or _decrypted(obs.get("tls13-flight"))
@@ -125,11 +121,18 @@ def fold(target: Target, observations: Iterable[Observation], blamed: tuple[str,
     if tls13 is not None and tls13[1].version == 0x0304:
         versions.append("1.3")
 
-    suites12 = _choices(obs, "tls12-suites/", tls12[1].suite if tls12 else None, "suite")
-    suites13 = _choices(obs, "tls13-suites/", tls13[1].suite if tls13 else None, "suite")
-    curves = _choices(obs, "tls12-curves/", None, "curve")
-    groups13 = _choices(obs, "tls13-groups/", tls13[1].group if tls13 else None, "group")
+    suite, group = (lambda _, h: h.suite), (lambda _, h: h.group)
+    suites12 = _choices(obs, "tls12-suites/", tls12[1].suite if tls12 else None, suite)
+    suites13 = _choices(obs, "tls13-suites/", tls13[1].suite if tls13 else None, suite)
+    curves = _choices(obs, "tls12-curves/", None, lambda o, _: ecdhe_curve(o, kex))
+    if not server_orders_curves(obs, kex):  # asked one by one: in the client's order
+        chosen = set(curves + opening_curves(obs, kex))
+        curves = tuple(c for c in TLS12_CURVES if c in chosen)
+    groups13 = _choices(obs, "tls13-groups/", tls13[1].group if tls13 else None, group)
     preference = server_orders(obs) if len(suites12) > 1 else None
+    if not preference:  # the client's order: the knowledge base's
+        order = {c.id: n for n, c in enumerate(target.tls12)}
+        suites12 = tuple(sorted(suites12, key=lambda s: order.get(s, len(order))))
 
     return ServerFacts(
         schema=SCHEMA,
@@ -154,7 +157,8 @@ def fold(target: Target, observations: Iterable[Observation], blamed: tuple[str,
         attempts=tuple(
             ProbeAttempt(o.job.question, o.status, o.detail)
             for _, o in sorted(obs.items())
-            if o.status in (Status.TIMEOUT, Status.RESET, Status.MALFORMED, Status.UNREACHABLE)
+            if o.status in (Status.TIMEOUT, Status.RESET, Status.MALFORMED, Status.UNREACHABLE,
+                            Status.VIOLATION)
         ),
         connections=connections,
     )
@@ -371,16 +375,17 @@ def _intolerance(obs: dict[str, Observation], blamed: tuple[str, ...]) -> Intole
     return IntoleranceFacts(default.status, blamed, detail)
 
 
-def failure(target: Target, observations: Iterable[Observation]) -> str | None:
-    """Why nothing the server sent can be used, or None when something can."""
-    obs = list(observations)
+def failure(target: Target, observations: Iterable[Observation]) -> tuple[Status, str] | None:
+    """Why nothing the server sent can be used (the worst ending and its words), or None
+    when something can."""
+    obs = [judge(o, target.key_exchange_of()) for o in observations]
     if any(_answer(o) is not None for o in obs):
         return None
-    order = (Status.MALFORMED, Status.REFUSED, Status.RESET, Status.CLOSED, Status.TIMEOUT,
-             Status.UNREACHABLE)
+    order = (Status.VIOLATION, Status.MALFORMED, Status.REFUSED, Status.RESET, Status.CLOSED,
+             Status.TIMEOUT, Status.UNREACHABLE)
     worst = min(obs, key=lambda o: (order.index(o.status), o.job.key), default=None)
     if worst is None:
-        return "no connection was made"
+        return Status.UNREACHABLE, "no connection was made"
     if worst.status is Status.REFUSED:
-        return f"refused every ClientHello ({worst.detail})"
-    return worst.detail
+        return worst.status, f"refused every ClientHello ({worst.detail})"
+    return worst.status, worst.detail

@@ -12,9 +12,9 @@ from configgen.probe.records import (
     APPLICATION_DATA,
     SERVER_HELLO,
     SERVER_HELLO_DONE,
+    FlightParser,
     MalformedInput,
     Reader,
-    parse_flight,
 )
 
 HRR_RANDOM = bytes.fromhex("CF21AD74E59A6111BE1D8C021E65B891C2A211167ABB8C5E079E09E2C8A8339C")
@@ -129,15 +129,15 @@ def parse_certificate_request(body: bytes) -> CertificateRequest:
     return CertificateRequest(types, tuple(schemes), tuple(names))
 
 
-def flight_state(data: bytes, encrypted_records: int = 0) -> str:
+def flight_state(flight: FlightParser, encrypted_records: int = 0) -> str:
     """Has the server said all it will say before the client must speak again?
 
     "done" after an alert, ServerHelloDone (TLS 1.2), a HelloRetryRequest, a TLS 1.3
     ServerHello followed by `encrypted_records` encrypted records, or bytes that cannot be
     TLS (reading on is pointless); "tail" after a TLS 1.3 ServerHello still short of those
-    records (the rest may never come: wait briefly); "more" otherwise.
+    records (the rest may never come: wait briefly); "more" otherwise. Constant time: the
+    parser keeps what it needs as the bytes arrive.
     """
-    flight = parse_flight(data)
     if flight.error or flight.alert or flight.message(SERVER_HELLO_DONE) is not None:
         return "done"
     message = flight.message(SERVER_HELLO)
@@ -151,5 +151,4 @@ def flight_state(data: bytes, encrypted_records: int = 0) -> str:
         return "done"
     if hello.version != 0x0304:
         return "more"
-    encrypted = sum(1 for r in flight.records if r.content_type == APPLICATION_DATA)
-    return "done" if encrypted >= encrypted_records else "tail"
+    return "done" if flight.count(APPLICATION_DATA) >= encrypted_records else "tail"

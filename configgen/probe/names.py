@@ -4,6 +4,8 @@ from __future__ import annotations
 
 VERSIONS: dict[int, str] = {0x0301: "1.0", 0x0302: "1.1", 0x0303: "1.2", 0x0304: "1.3"}
 VERSION_CODES: dict[str, int] = {name: code for code, name in VERSIONS.items()}
+# Every TLS 1.3 suite is 0x13XX (RFC 8446 §B.4); no TLS 1.2 suite is.
+TLS13_SUITE_PREFIX = 0x13
 
 # Supported groups (RFC 8422, RFC 7919, RFC 8446 §4.2.7)
 GROUPS: dict[int, str] = {
@@ -29,6 +31,7 @@ GROUPS: dict[int, str] = {
     259: "ffdhe6144",
     260: "ffdhe8192",
 }
+GROUP_CODES: dict[str, int] = {name: code for code, name in GROUPS.items()}
 # Elliptic curves usable for TLS 1.2 ECDHE (the TLS 1.3-only brainpool code points excluded).
 TLS12_CURVES: tuple[int, ...] = (29, 23, 24, 25, 30, 26, 27, 28, 22, 21, 20, 19, 18)
 # Groups a TLS 1.3 key share may use.

@@ -12,7 +12,13 @@ from configgen.probe.facts import Status
 from configgen.probe.hello import Hello
 from configgen.probe.messages import ServerHello, parse_server_hello
 from configgen.probe.names import ALERTS, name_of
-from configgen.probe.records import SERVER_HELLO, Flight, MalformedInput, parse_flight
+from configgen.probe.records import (
+    SERVER_HELLO,
+    SERVER_HELLO_DONE,
+    Flight,
+    MalformedInput,
+    parse_flight,
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,7 @@ class Observation:
     status: Status
     received: bytes
     detail: str  # how it ended, in words ("no answer within 5 s")
+    cut: bool = False  # ended by the probe's deadline, not by the server or its own budget
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,13 @@ def read_reply(received: bytes) -> Reply:
     return Reply(flight, hello, flight.error)
 
 
+def complete(hello: ServerHello, flight: Flight) -> bool:
+    """Whether the flight after this ServerHello holds all a client needs before it speaks:
+    TLS 1.2 and older end with ServerHelloDone (the probe never resumes a session); a
+    HelloRetryRequest or a TLS 1.3 ServerHello is an answer in itself."""
+    return hello.retry or hello.version == 0x0304 or flight.message(SERVER_HELLO_DONE) is not None
+
+
 def classify(received: bytes, ended: Status, detail: str) -> tuple[Status, str]:
     """The final status of a connection from its bytes and how the socket ended."""
     flight = parse_flight(received)
@@ -68,9 +82,14 @@ def classify(received: bytes, ended: Status, detail: str) -> tuple[Status, str]:
         return Status.MALFORMED, f"sent bytes that are not TLS: {flight.error}"
     if flight.message(SERVER_HELLO) is not None:
         reply = read_reply(received)
-        if reply.problem:
+        if reply.problem or reply.hello is None:
             return Status.MALFORMED, f"sent a malformed ServerHello: {reply.problem}"
-        return Status.ANSWERED, detail
+        if complete(reply.hello, flight):
+            return Status.ANSWERED, detail
+        if reply.alert is not None:
+            return Status.REFUSED, f"alert {reply.alert} after its ServerHello"
+        status = ended if ended is not Status.ANSWERED else Status.MALFORMED
+        return status, f"sent a ServerHello, then no ServerHelloDone: {detail}"
     if flight.alert is not None:
         return Status.REFUSED, f"alert {name_of(ALERTS, flight.alert[1])}"
     if flight.trailing and ended is Status.CLOSED:

@@ -29,6 +29,11 @@ SERVER_HELLO_DONE = 14
 MAX_RECORD_LENGTH = 16384 + 2048
 # A handshake message we are prepared to reassemble; far above any real certificate chain.
 MAX_HANDSHAKE_LENGTH = 1 << 20
+# The most one server flight may hold (a flight is a handful of messages: ServerHello ...
+# ServerHelloDone; a 1 MiB certificate chain in 512-byte records takes 2,048 records).
+MAX_FLIGHT = MAX_HANDSHAKE_LENGTH + (1 << 16)
+MAX_FLIGHT_RECORDS = 4096
+MAX_FLIGHT_MESSAGES = 64
 
 
 class MalformedInput(ProbeError):
@@ -100,6 +105,25 @@ class Flight:
         return next((m for m in self.messages if m.msg_type == msg_type), None)
 
 
+def _record_at(data: bytes | bytearray, pos: int) -> Record | None:
+    """The complete record at `pos`, None when it has not all arrived yet.
+
+    Raises MalformedInput for bytes that cannot be a TLS record header.
+    """
+    if len(data) - pos < 5:
+        return None
+    content_type = data[pos]
+    length = int.from_bytes(data[pos + 3 : pos + 5], "big")
+    if content_type not in CONTENT_TYPES or data[pos + 1] != 3:
+        raise MalformedInput(f"not a TLS record: bytes {bytes(data[pos:pos + 5]).hex(' ')} at offset {pos}")
+    if length > MAX_RECORD_LENGTH:
+        raise MalformedInput(f"record length {length} exceeds the TLS limit {MAX_RECORD_LENGTH}")
+    if len(data) - pos - 5 < length:
+        return None
+    version = int.from_bytes(data[pos + 1 : pos + 3], "big")
+    return Record(content_type, version, bytes(data[pos + 5 : pos + 5 + length]))
+
+
 def split_records(data: bytes) -> tuple[list[Record], int]:
     """Complete records at the start of `data`, and how many bytes are left over.
 
@@ -107,61 +131,102 @@ def split_records(data: bytes) -> tuple[list[Record], int]:
     """
     records: list[Record] = []
     pos = 0
-    while len(data) - pos >= 5:
-        content_type = data[pos]
-        version = int.from_bytes(data[pos + 1 : pos + 3], "big")
-        length = int.from_bytes(data[pos + 3 : pos + 5], "big")
-        if content_type not in CONTENT_TYPES or data[pos + 1] != 3:
-            raise MalformedInput(
-                f"not a TLS record: bytes {data[pos:pos + 5].hex(' ')} at offset {pos}"
-            )
-        if length > MAX_RECORD_LENGTH:
-            raise MalformedInput(f"record length {length} exceeds the TLS limit {MAX_RECORD_LENGTH}")
-        if len(data) - pos - 5 < length:
-            break
-        records.append(Record(content_type, version, data[pos + 5 : pos + 5 + length]))
-        pos += 5 + length
+    while (found := _record_at(data, pos)) is not None:
+        records.append(found)
+        pos += 5 + len(found.payload)
     return records, len(data) - pos
+
+
+class FlightParser:
+    """A server flight read as it arrives: each byte is looked at once, so a server that
+    floods the probe costs time linear in what it sends, never quadratic."""
+
+    def __init__(self, data: bytes = b""):
+        self._data = bytearray()
+        self._pos = 0
+        self._buffer = bytearray()
+        self._pieces = 0
+        self._first: dict[int, HandshakeMessage] = {}
+        self._counts: dict[int, int] = {}
+        self.records: list[Record] = []
+        self.messages: list[HandshakeMessage] = []
+        self.alert: tuple[int, int] | None = None
+        self.error: str | None = None
+        self.feed(data)
+
+    @property
+    def size(self) -> int:
+        """Bytes received so far."""
+        return len(self._data)
+
+    @property
+    def received(self) -> bytes:
+        return bytes(self._data)
+
+    def flooded(self) -> str | None:
+        """Why this is more than any server flight holds, or None."""
+        for count, limit, what in ((self.size, MAX_FLIGHT, "bytes"),
+                                   (len(self.records), MAX_FLIGHT_RECORDS, "records"),
+                                   (len(self.messages), MAX_FLIGHT_MESSAGES, "handshake messages")):
+            if count > limit:
+                return f"sent more than {limit} {what} without ending its flight"
+        return None
+
+    def message(self, msg_type: int) -> HandshakeMessage | None:
+        """The first clear handshake message of this type so far."""
+        return self._first.get(msg_type)
+
+    def count(self, content_type: int) -> int:
+        """Complete records of this content type so far."""
+        return self._counts.get(content_type, 0)
+
+    def feed(self, chunk: bytes) -> None:
+        self._data += chunk
+        try:
+            while self.error is None and (found := _record_at(self._data, self._pos)) is not None:
+                self._pos += 5 + len(found.payload)
+                self.records.append(found)
+                self._counts[found.content_type] = self._counts.get(found.content_type, 0) + 1
+                if self.alert is None:
+                    self._read(found)
+        except MalformedInput as error:
+            self.error = error.message
+
+    def _read(self, record: Record) -> None:
+        if record.content_type == ALERT:
+            if len(record.payload) != 2:
+                raise MalformedInput(f"alert record of {len(record.payload)} bytes")
+            self.alert = (record.payload[0], record.payload[1])
+            return
+        if record.content_type != HANDSHAKE:
+            if self._buffer:
+                raise MalformedInput("handshake message interrupted by another record type")
+            return  # ChangeCipherSpec or encrypted records: nothing to read in clear
+        if not record.payload:
+            raise MalformedInput("empty handshake record")
+        self._buffer += record.payload
+        self._pieces += 1
+        start = 0
+        while len(self._buffer) - start >= 4:
+            length = int.from_bytes(self._buffer[start + 1 : start + 4], "big")
+            if length > MAX_HANDSHAKE_LENGTH:
+                raise MalformedInput(f"handshake message length {length} is absurd")
+            if len(self._buffer) - start < 4 + length:
+                break
+            message = HandshakeMessage(self._buffer[start],
+                                       bytes(self._buffer[start + 4 : start + 4 + length]),
+                                       self._pieces)
+            self.messages.append(message)
+            self._first.setdefault(message.msg_type, message)
+            start += 4 + length
+            self._pieces = 1 if len(self._buffer) > start else 0
+        del self._buffer[:start]
+
+    def flight(self) -> Flight:
+        return Flight(tuple(self.records), tuple(self.messages), self.alert, self.error,
+                      len(self._data) - self._pos)
 
 
 def parse_flight(data: bytes) -> Flight:
     """Records, clear handshake messages and the first alert in what a server sent."""
-    records: list[Record] = []
-    messages: list[HandshakeMessage] = []
-    alert: tuple[int, int] | None = None
-    trailing = 0
-    try:
-        records, trailing = split_records(data)
-        messages, alert = _messages(records)
-    except MalformedInput as error:
-        return Flight(tuple(records), tuple(messages), alert, error.message, trailing)
-    return Flight(tuple(records), tuple(messages), alert, None, trailing)
-
-
-def _messages(records: list[Record]) -> tuple[list[HandshakeMessage], tuple[int, int] | None]:
-    messages: list[HandshakeMessage] = []
-    buffer = b""
-    pieces = 0
-    for record in records:
-        if record.content_type == ALERT:
-            if len(record.payload) != 2:
-                raise MalformedInput(f"alert record of {len(record.payload)} bytes")
-            return messages, (record.payload[0], record.payload[1])
-        if record.content_type != HANDSHAKE:
-            if buffer:
-                raise MalformedInput("handshake message interrupted by another record type")
-            continue  # ChangeCipherSpec or encrypted records: nothing to read in clear
-        if not record.payload:
-            raise MalformedInput("empty handshake record")
-        buffer += record.payload
-        pieces += 1
-        while len(buffer) >= 4:
-            length = int.from_bytes(buffer[1:4], "big")
-            if length > MAX_HANDSHAKE_LENGTH:
-                raise MalformedInput(f"handshake message length {length} is absurd")
-            if len(buffer) < 4 + length:
-                break
-            messages.append(HandshakeMessage(buffer[0], buffer[4 : 4 + length], pieces))
-            buffer = buffer[4 + length :]
-            pieces = 1 if buffer else 0
-    return messages, None
+    return FlightParser(data).flight()

@@ -124,5 +124,6 @@ def render(facts: ServerFacts) -> list[str]:
     else:
         row("intolerance", i.detail)
     for attempt in facts.attempts:
-        row("not determined", f"{attempt.question}: {attempt.detail}")
+        label = "violation" if attempt.status is Status.VIOLATION else "not determined"
+        row(label, f"{attempt.question}: {attempt.detail}")
     return lines
