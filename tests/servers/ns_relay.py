@@ -61,8 +61,12 @@ def main(argv: list[str]) -> None:
         sys.exit(__doc__)
     _die_with_parent()
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    # Its output goes nowhere: gnutls-serv --echo logs every message it echoes, and a pipe
+    # nobody reads would stop it after a few 16 KB echoes. restore_signals=False: it inherits
+    # Python's ignored SIGPIPE, so a client hanging up mid-echo ends only that connection.
     server = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              preexec_fn=_die_with_parent)
+                              stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+                              restore_signals=False)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         _wait_listening(int(port), server)
