@@ -94,8 +94,8 @@ http {{
     }}
 }}
 """)
-    return process_server(["nginx", "-c", str(work / "nginx.conf"), "-p", str(work), "-e", "stderr"],
-                          port, stop=signal.SIGQUIT)
+    argv = ["nginx", "-c", str(work / "nginx.conf"), "-p", str(work), "-e", "stderr"]
+    return process_server(argv, port, stop=signal.SIGQUIT)
 
 
 def lighttpd(files: ServerFiles, work: Path, conf_cmds: dict[str, str] | None = None,
@@ -227,7 +227,7 @@ def go_server_binary() -> Path:
 
 
 def go(files: ServerFiles, *args: str) -> contextlib.AbstractContextManager[int]:
-    """Go's crypto/tls echoing, with tls_echo flags ("-max", "1.2", "-curves", "P384,X25519", ...)."""
+    """Go's crypto/tls echoing, with tls_echo flags ("-max", "1.2", "-curves", "P384", ...)."""
     port = free_port()
     argv = [str(go_server_binary()), "-listen", f"{LOOPBACK}:{port}", "-cert", str(files.chain),
             "-key", str(files.key), *args]
