@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -27,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from configgen import sources
-from probe_servers import (LOOPBACK, Pki, free_port, hostile_server, mosquitto_server, pipe,
-                           process_server)
+from probe_servers import (LOOPBACK, Pki, free_port, hostile_server, mosquitto_server,
+                           nginx_server, pipe, process_server)
 
 SERVERS = Path(__file__).parent / "servers"
 HTTP_REQUEST = "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n"
@@ -56,46 +55,10 @@ def openssl(files: ServerFiles, *args: str) -> contextlib.AbstractContextManager
     return process_server(argv + list(args), port)
 
 
-def nginx(files: ServerFiles, work: Path, protocols: str = "TLSv1.2 TLSv1.3",
-          ciphers: str = "HIGH:!aNULL", sni_required: bool = False, extra: str = ""
-          ) -> contextlib.AbstractContextManager[int]:
-    """nginx serving "ok" for server_name localhost; with `sni_required`, a default server
-    on the same port rejects every handshake that does not name localhost."""
-    port = free_port()
-    work.mkdir(parents=True, exist_ok=True)
-    user = "user root;" if os.geteuid() == 0 else ""
-    tls = f"""ssl_certificate {files.chain};
-        ssl_certificate_key {files.key};
-        ssl_protocols {protocols};
-        ssl_ciphers {ciphers};"""
-    reject = f"""server {{
-        listen {LOOPBACK}:{port} ssl default_server;
-        ssl_reject_handshake on;
-        {tls}
-    }}""" if sni_required else ""
-    temps = "\n    ".join(f"{kind}_temp_path {work}/{kind};"
-                          for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    (work / "nginx.conf").write_text(f"""{user}
-worker_processes 1;
-daemon off;
-pid {work}/nginx.pid;
-error_log stderr warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    {temps}
-    {reject}
-    server {{
-        listen {LOOPBACK}:{port} ssl;
-        server_name localhost;
-        {tls}
-        {extra}
-        location / {{ return 200 "ok"; }}
-    }}
-}}
-""")
-    argv = ["nginx", "-c", str(work / "nginx.conf"), "-p", str(work), "-e", "stderr"]
-    return process_server(argv, port, stop=signal.SIGQUIT)
+def nginx(files: ServerFiles, work: Path, **options) -> contextlib.AbstractContextManager[int]:
+    """nginx serving "ok" for server_name localhost (probe_servers.nginx_server's options:
+    protocols, ciphers, sni_required, extra)."""
+    return nginx_server(_pki(files), work, **options)
 
 
 def lighttpd(files: ServerFiles, work: Path, conf_cmds: dict[str, str] | None = None,
@@ -126,8 +89,12 @@ def mosquitto(files: ServerFiles, work: Path, require_certificate: bool
               ) -> contextlib.AbstractContextManager[int]:
     """A mosquitto broker whose TLS listener asks for a client certificate signed by
     `files.client_ca`, and (with `require_certificate`) refuses a client without one."""
-    pki = Pki(files.client_ca, files.leaf, files.key, files.chain, files.leaf, files.key, "")
-    return mosquitto_server(pki, work, require_certificate)
+    return mosquitto_server(_pki(files), work, require_certificate)
+
+
+def _pki(files: ServerFiles) -> Pki:
+    """The server's files as probe_servers' launchers take them (no client credentials)."""
+    return Pki(files.client_ca, files.leaf, files.key, files.chain, files.leaf, files.key, "")
 
 
 # --- GnuTLS, in a network namespace of its own ---------------------------------------------
