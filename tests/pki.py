@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from configgen import mbedbuild
@@ -66,6 +66,8 @@ def key(kind: str):
         return rsa.generate_private_key(65537, int(kind[3:].split("-")[0]))
     if kind.startswith("ed25519"):
         return ed25519.Ed25519PrivateKey.generate()
+    if kind.startswith("ed448"):
+        return ed448.Ed448PrivateKey.generate()
     curves = {"p256": ec.SECP256R1(), "p384": ec.SECP384R1(), "p521": ec.SECP521R1(),
               "bp256": ec.BrainpoolP256R1(), "k256": ec.SECP256K1()}
     return ec.generate_private_key(curves[kind.split("-")[0]])
@@ -132,7 +134,7 @@ def issue(
         builder = builder.add_extension(extension, critical=critical)
     if sig_hash is hashes.SHA1:  # cryptography refuses to sign with SHA-1: the openssl CLI does it
         return Issued(_openssl_sha1(builder.sign(private, hashes.SHA256()), private, issuer), private)
-    if isinstance(signer, ed25519.Ed25519PrivateKey):
+    if isinstance(signer, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)):
         cert = builder.sign(signer, None)
     elif pss:
         cert = builder.sign(signer, sig_hash(), rsa_padding=padding.PSS(padding.MGF1(sig_hash()), sig_hash.digest_size))

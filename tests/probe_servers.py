@@ -572,10 +572,14 @@ def flight(*messages: bytes, record_size: int = 16384) -> bytes:
 
 
 def nginx_server(pki: Pki, directory: Path, ciphers: str = "HIGH:!aNULL",
-                 protocols: str = "TLSv1.2 TLSv1.3", extra: str = ""
+                 protocols: str = "TLSv1.2 TLSv1.3", extra: str = "", sni_required: bool = False
                  ) -> contextlib.AbstractContextManager[int]:
-    """nginx (nginx-light) serving TLS on 127.0.0.1 with the given ciphers and protocols."""
+    """nginx (nginx-light) serving TLS on 127.0.0.1 with the given ciphers and protocols, for
+    server_name localhost; with `sni_required`, a default server on the same port rejects
+    every handshake that does not name localhost."""
     port = free_port()
+    reject = (f"server {{ listen {LOOPBACK}:{port} ssl default_server; ssl_reject_handshake on; }}"
+              if sni_required else "")
     directory.mkdir(parents=True, exist_ok=True)
     user = "user root;" if os.geteuid() == 0 else ""
     conf = directory / "nginx.conf"
@@ -592,6 +596,7 @@ http {{
     fastcgi_temp_path {directory}/fastcgi;
     uwsgi_temp_path {directory}/uwsgi;
     scgi_temp_path {directory}/scgi;
+    {reject}
     server {{
         listen {LOOPBACK}:{port} ssl;
         server_name localhost;
