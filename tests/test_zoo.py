@@ -11,7 +11,6 @@ ignores them), so the build cache serves a second run.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from configgen import profile as profiles
 from configgen import sources
 from configgen.errors import ConfiggenError
 from configgen.generate import generate
-from handshake import Outcome, build_client, mfl_arguments, run_client
+from handshake import Outcome, build_client, integration_arguments, run_client
 from zoo import CASES, Case, Files, names
 
 LINES = ("2.28", "3.6")
@@ -65,18 +64,16 @@ def default_clients(tmp_path_factory):
     return get
 
 
-def without_comments(header: str) -> str:
-    return re.sub(r"/\*.*?\*/", "", header, flags=re.DOTALL)
-
-
 def _row(case: Case, line: str, generated: str, default: Outcome) -> str:
     return f"\n{case.name:36} {line:5} generated: {generated[:110]:110} | default: {default.text}"
 
 
 @pytest.mark.mbedtls
 @pytest.mark.parametrize("line", LINES)
-def test_zoo(served, line, default_clients, tmp_path, capsys):
+def test_zoo(served, line, default_clients, tmp_path, capsys, monkeypatch):
     case = served.case
+    if case.key_password:
+        monkeypatch.setenv("CONFIGGEN_KEY_PASSWORD", case.key_password)
     expected = case.expect[line]
     default = run_client(default_clients(line), served.port, served.files.ca, *served.client_args())
     profile = served.work / f"tls-{line}.toml"
@@ -90,9 +87,9 @@ def test_zoo(served, line, default_clients, tmp_path, capsys):
         assert names(str(error), expected), f"the refusal does not name {expected!r}: {error}"
         return
     tree = sources.find_tree(line)
-    client = build_client(tree, without_comments(header), tmp_path / "client")
+    client = build_client(tree, header, tmp_path / "client")
     outcome = run_client(client, served.port, served.files.ca, *served.client_args(),
-                         *mfl_arguments(header))
+                         *integration_arguments(header))
     with capsys.disabled():
         print(_row(case, line, outcome.text, default))
     assert expected == "ok", f"configgen wrote a header ({outcome.text}) where it should {expected}"

@@ -71,6 +71,7 @@ class Case:
     host: str = "127.0.0.1"
     sni: str | None = "localhost"
     client_args: tuple[str, ...] = ()  # for configgen/data/client.c
+    key_password: str | None = None  # the device key's (CONFIGGEN_KEY_PASSWORD for configgen and the client)
 
     def write(self, work: Path) -> Files:
         """The case's certificates and keys, in `work`."""
@@ -365,18 +366,17 @@ CASES = (
          with_client("p384", server_kind="rsa2048"), OK),
     Case("openssl-client-key-mismatch", "the device's key does not match its certificate (class 7)",
          openssl_client_auth(), mismatched_key, both("device.pem & device-other.key")),
-    # The password is the device's, never the profile's (configgen needs only the key's
-    # encryption, which PEM headers and PKCS#8 parameters show in the clear). client.c takes
-    # it as --key-password; until it does, even mbedTLS's default config fails here (-0x3C00).
+    # The password is the device's, never the profile's: configgen and its test client read
+    # it from CONFIGGEN_KEY_PASSWORD.
     Case("openssl-client-key-encrypted-pem", "the device key is PEM-encrypted (DEK-Info "
          "AES-256-CBC), the device holds the password (class 7)", openssl_client_auth(),
          with_client("rsa2048", lambda d: pem_key(d.key, KEY_PASSWORD, pkcs8=False)), OK,
-         client_args=("--key-password", KEY_PASSWORD)),
+         key_password=KEY_PASSWORD),
     Case("openssl-client-key-encrypted-pkcs8", "the device key is PKCS#8 PBES2 AES-256-CBC "
          "(2.28 decrypts PBES2 only with DES/3DES) (class 7)", openssl_client_auth(),
          with_client("p256", lambda d: pem_key(d.key, KEY_PASSWORD)),
          {"2.28": "refuse: encrypted & AES", "3.6": "ok"},
-         client_args=("--key-password", KEY_PASSWORD)),
+         key_password=KEY_PASSWORD),
     # what mbedTLS cannot do
     Case("openssl-ed25519", "Ed25519 root and server certificate (class 5)", openssl(),
          direct("ed25519", root="ed25519"), both("Ed25519 & ECDSA")),
