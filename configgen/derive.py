@@ -23,7 +23,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
-from configgen import chain, handshake_model, inspect
+from configgen import chain, costs, handshake_model, inspect
 from configgen.certfacts import CertFacts, KeyFacts, KeyType
 from configgen.errors import ResolveConflict
 from configgen.kb import closure, releases
@@ -104,12 +104,15 @@ def derive(inputs: Inputs, kb: KnowledgeBase) -> Requirements:
     warnings: list[str] = []
     suites: list[int] = []
     signatures: list[Requirement] = []
+    certificate_notes: list[str] = []
+    certificates = _certificates(inputs, kb, policy, certificate_notes)  # known before suites are weighed
     for server, facts in inputs.servers:
-        found, handshakes = _server(server, facts, inputs, kb, policy, items, notes, warnings)
+        found, handshakes = _server(server, facts, inputs, kb, policy, items, notes, warnings, certificates)
         suites += [s for s in found if s not in suites]
         signatures += _signatures(server.name, handshakes)
         forbid += _intolerance(server, facts)
-    items += _certificates(inputs, kb, policy, notes)
+    items += certificates
+    notes += certificate_notes
     items += _adding(kb, items, signatures + _device_key(inputs, kb))
     items += _ecc_memory(items, policy)
     if inputs.pem:
@@ -165,14 +168,17 @@ def _server(
     items: list[Requirement],
     notes: list[str],
     warnings: list[str],
+    known: Sequence[Requirement],
 ) -> tuple[list[int], list[handshake_model.Handshake]]:
+    """One server's version, suites, groups, extensions and buffers; `known` are the
+    certificates' requirements, which weigh into what each suite adds."""
     name = server.name
     sent = list(_server_chain(facts, include_roots=True))
     _check_algorithms(server, sent, kb)
     _check_chain(server, facts, inputs, kb)
     versions = _versions(server, facts, kb, policy)
     chosen_suites: list[int] = []
-    base = _options_so_far(kb, items)
+    base = _options_so_far(kb, [*items, *known])
     for version in versions:
         items.append(_req(Need.FEATURE, f"tls{version.replace('.', '_')}",
                           f"{name}: accepts TLS {', '.join(facts.versions)}; TLS {version} chosen"
@@ -180,13 +186,13 @@ def _server(
     client_auth = _client_auth(server, facts, inputs, notes)
     handshakes: list[handshake_model.Handshake] = []
     for version in versions:
-        picked = _pick_suites(name, facts, kb, policy, inputs.profile.board, version, base)
+        picked, groups = _pick(name, facts, kb, policy, inputs.profile.board, version, base,
+                               sent[0] if sent else None)
         for suite, why in picked:
             items.append(_req(Need.SUITE, suite.id, f"{name}: {why}", weakens=_weakening(suite)))
             chosen_suites.append(suite.id)
-        base = _options_so_far(kb, items)
-        groups = _groups(name, facts, kb, version, picked, policy, base)
         items += groups
+        base = _options_so_far(kb, [*items, *known])
         chosen_group = next((str(g.value) for g in groups if g.need is Need.GROUP), None)
         handshakes += [_handshake(version, suite, chosen_group, facts, sent, inputs, kb, client_auth)
                        for suite, _ in picked]
@@ -375,13 +381,6 @@ def _safe_want(r: Requirement, kb: KnowledgeBase) -> str | None:
         return None
 
 
-def _cost(kb: KnowledgeBase, base: dict[str, str | None], want: str) -> int | None:
-    try:
-        return len(closure.enable(kb, base, [want])) - len(base)
-    except ResolveConflict:
-        return None
-
-
 def refused(suite: Suite, policy: Policy) -> str | None:
     """Why the policy refuses a suite (None: it does not)."""
     flags = set(suite.flags)
@@ -421,68 +420,99 @@ def _admit(policy: Policy, why: str) -> Policy:
     return replace(policy, **{field: True})
 
 
-def _pick_suites(name, facts, kb, policy, board, version, base) -> list[tuple[Suite, str]]:
+@dataclass(frozen=True)
+class _Candidate:
+    """A suite the server accepts, on the group it would use, with what it costs the device."""
+
+    suite: Suite
+    group: str | None  # the (EC)DHE group, for ECDHE suites and TLS 1.3
+    cost: costs.Cost
+    rank: tuple[int, ...]
+
+
+def _candidates(facts: ServerFacts, kb: KnowledgeBase, policy: Policy, board: Board, version: str,
+                base: dict[str, str | None], leaf: CertFacts | None) -> list[_Candidate]:
+    """Every accepted suite the policy allows and the line compiles, on each group the server
+    accepts for it, ranked by the board's priority (costs.py), then the board's accelerated
+    cipher, the server's order of suites and of groups."""
     accepted = facts.tls13_suites if version == "1.3" else facts.tls12_suites
-    known = [(i, kb.suite(s.id)) for i, s in enumerate(accepted)]
-    usable = [(i, s) for i, s in known if s is not None and (s.min_tls == "1.3") == (version == "1.3")]
-    allowed = [(i, s) for i, s in usable if refused(s, policy) is None]
-    if not allowed:
-        reasons = sorted({refused(s, policy) or "" for _, s in usable})
+    accelerated = "AES" if "aes" in board.accelerated else None
+    signer = "RSA" if leaf is not None and leaf.public_key.type is KeyType.RSA else "ECDSA"
+    found = []
+    for index, seen in enumerate(accepted):
+        suite = kb.suite(seen.id)
+        if suite is None or (suite.min_tls == "1.3") != (version == "1.3") or refused(suite, policy):
+            continue
+        ecdhe = version == "1.3" or suite.key_exchange.startswith(("ECDHE", "ECDH_"))
+        groups: list[str | None] = list(facts.tls13_groups if version == "1.3" else facts.tls12_curves) if ecdhe else [None]
+        table = f"TLS1_3_{signer}" if version == "1.3" else suite.key_exchange
+        for order, group in enumerate(groups):
+            wants = [suite.guard]
+            if group is not None:
+                want = _safe_want(_req(Need.GROUP, group, ""), kb)
+                if want is None:
+                    continue
+                wants.append(want)
+            added = _added(kb, base, wants)
+            if added is None:
+                continue
+            on: str | int | None = group
+            if group is None:
+                on = next((f.dh_prime_bits for f in facts.key_exchanges
+                           if f.key_exchange == suite.key_exchange and f.dh_prime_bits),
+                          leaf.public_key.bits if leaf is not None else None)
+            compute, heap = costs.handshake(kb.line, table, on)
+            cost = costs.Cost(costs.flash(kb.line, added), compute, heap, costs.removed_next(suite.key_exchange))
+            rank = cost.key(board.priority) + (int(accelerated is not None and suite.cipher != accelerated), index, order)
+            found.append(_Candidate(suite, group, cost, rank))
+    return sorted(found, key=lambda c: c.rank)
+
+
+def _added(kb: KnowledgeBase, base: dict[str, str | None], wants: list[str]) -> set[str] | None:
+    try:
+        return set(closure.enable(kb, base, wants)) - set(base)
+    except ResolveConflict:
+        return None
+
+
+def _pick(name, facts, kb, policy, board, version, base, leaf) -> tuple[list[tuple[Suite, str]], list[Requirement]]:
+    """The suite (and with margin "balanced" a fallback of another family) and its group."""
+    ranked = _candidates(facts, kb, policy, board, version, base, leaf)
+    accepted = facts.tls13_suites if version == "1.3" else facts.tls12_suites
+    if not ranked:
+        known = [s for s in (kb.suite(a.id) for a in accepted)
+                 if s is not None and (s.min_tls == "1.3") == (version == "1.3")]
+        reasons = sorted({refused(s, policy) or "" for s in known} - {""})
+        if known and not reasons:
+            raise ResolveConflict(f"no accepted TLS {version} suite can be compiled into mbedTLS {kb.version} "
+                                  "on a group the server accepts", where=name)
         raise ResolveConflict(
             f"the server accepts no TLS {version} suite that mbedTLS {kb.version} implements "
             f"and the policy allows (refused: {', '.join(reasons) or 'none offered'})",
             where=name,
             hint=" or ".join(_ADMITTED_BY[r] for r in reasons if r in _ADMITTED_BY) or "configgen probe the server to see what it accepts",
         )
-    accelerated = {"aes": "AES"}.get("aes" if "aes" in board.accelerated else "", None)
-    ranked = []
-    for index, suite in allowed:
-        cost = _cost(kb, base, suite.guard)
-        if cost is None:
-            continue
-        ranked.append((cost, suite.cipher != accelerated if accelerated else False, index, suite))
-    ranked.sort(key=lambda r: (r[0], r[1], r[2]))
-    if not ranked:
-        raise ResolveConflict(f"no accepted TLS {version} suite can be compiled into mbedTLS {kb.version}", where=name)
-    total = len(accepted)
-    first = ranked[0][3]
-    picked = [(first, f"accepts {first.hex} {first.name} (one of {total} accepted TLS {version} suites; it adds the fewest options)")]
+    first = ranked[0]
+    runner = next((c for c in ranked if c.suite.id != first.suite.id), None)
+    why = (f"accepts {first.suite.hex} {first.suite.name} (one of {len(accepted)} accepted TLS {version} suites; "
+           f"by the board's priority, {', '.join(board.priority)}: {first.cost.describe()}"
+           + (f"; runner-up {runner.suite.hex} {runner.suite.name}: {runner.cost.describe(first.cost)})"
+              if runner else ")"))
+    picked = [(first.suite, why)]
+    chosen = [first] if first.group else []
     if policy.margin == "balanced":
-        fallback = next((r[3] for r in ranked[1:] if (r[3].cipher, r[3].mac) != (first.cipher, first.mac)), None)
+        fallback = next((c for c in ranked if (c.suite.cipher, c.suite.mac) != (first.suite.cipher, first.suite.mac)), None)
         if fallback is not None:
-            picked.append((fallback, f"accepts {fallback.hex} {fallback.name} (balanced: fallback of another family)"))
-    return picked
-
-
-def _groups(name, facts, kb, version, picked, policy, base) -> list[Requirement]:
-    if version == "1.3":
-        offered = facts.tls13_groups
-        label = "TLS 1.3 key share"
-    elif any(s.key_exchange.startswith("ECDHE") or s.key_exchange.startswith("ECDH_") for s, _ in picked):
-        offered = facts.tls12_curves
-        label = "ECDHE"
-    else:
-        return _dhe(name, facts, picked)
-    candidates = []
-    for index, group in enumerate(offered):
-        requirement = _req(Need.GROUP, group, "")
-        want = _safe_want(requirement, kb)
-        cost = _cost(kb, base, want) if want else None
-        if cost is not None:
-            candidates.append((cost, index, group))
-    if not candidates:
-        raise ResolveConflict(
-            f"the server's {label} groups ({', '.join(offered) or 'none seen'}) are not in mbedTLS {kb.version}",
-            where=name,
-        )
-    candidates.sort()
-    chosen = [candidates[0][2]]
-    if policy.margin == "balanced" and len(candidates) > 1:
-        chosen.append(candidates[1][2])
-    return [
-        _req(Need.GROUP, g, f"{name}: {label} on {g} (the server accepts {', '.join(offered)})")
-        for g in chosen
-    ]
+            picked.append((fallback.suite, f"accepts {fallback.suite.hex} {fallback.suite.name} (balanced: fallback of another family)"))
+        spare = next((c for c in ranked if c.suite.id == first.suite.id and c.group not in (None, first.group)), None)
+        chosen += [spare] if spare else []
+    label = "TLS 1.3 key share" if version == "1.3" else "ECDHE"
+    offered = facts.tls13_groups if version == "1.3" else facts.tls12_curves
+    groups = [_req(Need.GROUP, c.group, f"{name}: {label} on {c.group} (the server accepts {', '.join(offered)})")
+              for c in chosen]
+    if first.group is None:
+        groups += _dhe(name, facts, picked)
+    return picked, groups
 
 
 def _dhe(name: str, facts: ServerFacts, picked) -> list[Requirement]:

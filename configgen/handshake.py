@@ -26,6 +26,7 @@ _ERROR = re.compile(r"^error (?P<code>-?0x[0-9A-F]+) in (?P<step>.+)$")
 _FLAGS = re.compile(r"^verify flags (?P<flags>0x[0-9A-F]+)$", re.MULTILINE)
 _SUITE = re.compile(r"^handshake: (?P<suite>\S+)$", re.MULTILINE)
 _MASSIF_HEAP = re.compile(r"mem_heap_B=(\d+)\nmem_heap_extra_B=(\d+)")
+_CALLGRIND_TOTAL = re.compile(r"^(?:summary|totals): (\d+)", re.MULTILINE)
 
 
 def build_client(library: mbedbuild.Library, output: Path) -> Path:
@@ -52,6 +53,7 @@ class Outcome:
     flags: int | None = None  # X.509 verify flags, when the chain did not verify
     heap_peak: int | None = None  # bytes, allocator overhead included (run with heap=True)
     suite: str | None = None  # what the handshake negotiated, when it completed
+    instructions: int | None = None  # executed by the whole run (run with count=True)
 
 
 def can_measure_heap() -> bool:
@@ -59,10 +61,19 @@ def can_measure_heap() -> bool:
 
 
 def run_client(client: Path, host: str, port: int, ca: Path, args: list[str] | tuple[str, ...] = (),
-               timeout: float = 60, heap: bool = False) -> Outcome:
+               timeout: float = 60, heap: bool = False, count: bool = False) -> Outcome:
     """Run the client once; an Outcome whatever happens (a silent server is a timeout).
-    With `heap`, under valgrind massif (see can_measure_heap), recording the peak heap."""
+    With `heap`, under valgrind massif (see can_measure_heap), recording the peak heap; with
+    `count`, under callgrind, recording the instructions the run executed (a repeatable
+    measure of the handshake's computation, whatever else the machine does)."""
     command = [str(client), host, str(port), str(ca), *args]
+    if count:
+        with tempfile.TemporaryDirectory(prefix="configgen-callgrind-") as work:
+            out = Path(work) / "callgrind.out"
+            outcome = _run(["valgrind", "-q", "--tool=callgrind", f"--callgrind-out-file={out}", *command],
+                           timeout)
+            found = _CALLGRIND_TOTAL.search(out.read_text()) if out.is_file() else None
+        return replace(outcome, instructions=int(found.group(1)) if found else None)
     if not heap:
         return _run(command, timeout)
     with tempfile.TemporaryDirectory(prefix="configgen-massif-") as work:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from configgen import costs
 from configgen.errors import ProfileError
 from configgen.kb.model import LINES
 from configgen.resources import data_dir
@@ -59,6 +60,8 @@ class Board:
     platform_enable: tuple[tuple[str, str], ...]
     source: str  # "profiles/esp32.toml" or the user's path, for reasons in the header
     esp_idf: str | None = None  # the ESP-IDF release the board's SDK is ("v5.5.5"), if ESP-IDF
+    # How suites and groups are ranked: criteria in order (configgen/costs.py), smaller first.
+    priority: tuple[str, ...] = costs.DEFAULT_PRIORITY
     sdk: tuple[Sdk, ...] = ()  # the mbedTLS release each SDK version ships, one per line
 
 
@@ -234,6 +237,7 @@ def load_board(name_or_path: str, relative_to: Path | None = None) -> Board:
         platform_enable=_reasons(path, "platform.enable", c.get("platform", dict, {}).get("enable", {})),
         source=shown,
         esp_idf=c.get("esp_idf", str, None, _esp_idf_release),
+        priority=c.strings("priority", costs.DEFAULT_PRIORITY, costs.CRITERIA),
         sdk=tuple(_sdk(path, i, entry, lines) for i, entry in enumerate(c.get("sdk", list, []))),
     )
     c.done()

@@ -386,12 +386,13 @@ CASES = (
     Case("openssl-sha1-intermediate", "an intermediate signed with SHA-1, allow_sha1 = true: "
          "no option helps, only code (class 5)",
          openssl("-tls1_2", "-cipher", "DEFAULT@SECLEVEL=0"), sha1_intermediate,
-         both("allow_sha1 & mbedtls_ssl_conf_cert_profile"), policy="allow_sha1 = true\n"),
-    # Class 10 says GnuTLS grants max_fragment_length to a TLS 1.2 mbedTLS client. It does
-    # answer the extension (mbedTLS 2.28 debug log: "found max_fragment_length extension"),
-    # yet gnutls-serv 3.7.9 then echoes 16,000 bytes in one 16,024-byte record: asking for
-    # MFL would not save this board any heap, so only the handshake is asserted here.
-    Case("gnutls-small-heap-16k-records", "GnuTLS, TLS 1.2, 16 KB echoes to a 24 KiB-heap board "
-         "(class 10)", gnutls("--priority", TLS12_GNUTLS), through("p256", "p256", "p256"), OK,
-         board="tiny", app_record_max=None, client_args=("--send-size", "16000")),
+         OK, policy="allow_sha1 = true\n"),  # the header's banner says to pass a profile in code; the client does
+    # Class 10: GnuTLS grants max_fragment_length to a TLS 1.2 mbedTLS client (asked without
+    # record_size_limit, as mbedTLS asks), so configgen sizes this small-heap board's input
+    # buffer to the MFL. But gnutls-serv 3.7.9 then echoes 16,000 bytes in one 16,024-byte
+    # record, ignoring the length it granted: no client-side setting can know that (README,
+    # "Known limits"), so the round trip here is a short message.
+    Case("gnutls-small-heap-mfl", "GnuTLS, TLS 1.2, grants max_fragment_length to a 24 KiB-heap "
+         "board (class 10)", gnutls("--priority", TLS12_GNUTLS), through("p256", "p256", "p256"), OK,
+         board="tiny", app_record_max=None),
 )

@@ -29,7 +29,7 @@
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
     /* via mbedTLS 3.6.6 dependency: MBEDTLS_SSL_PROTO_TLS1_3 defined without MBEDTLS_SSL_KEEP_PEER_CERTIFICATE (mbedtls/check_config.h:841) */
 #define MBEDTLS_SSL_PROTO_TLS1_3
-    /* via 127.0.0.1:25004: accepts 0x1301 TLS1-3-AES-128-GCM-SHA256 (one of 3 accepted TLS 1.3 suites; it adds the fewest options) */
+    /* via 127.0.0.1:25004: accepts 0x1301 TLS1-3-AES-128-GCM-SHA256 (one of 3 accepted TLS 1.3 suites; by the board's priority, future, flash, compute, heap: ~242 M instructions for a reference handshake, 12.8 KiB peak heap; runner-up 0x1303 TLS1-3-CHACHA20-POLY1305-SHA256: +0.4 KiB of code, ~242 M instructions for a reference handshake, 12.8 KiB peak heap) */
     /* via 127.0.0.1:25004: accepts TLS 1.3; TLS 1.3 chosen */
 #define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ENABLED
     /* via 127.0.0.1:25004: accepts TLS 1.3; TLS 1.3 chosen */
@@ -38,7 +38,7 @@
 
 /* Mbed TLS modules ------------------------------------------------------------ */
 #define MBEDTLS_AES_C
-    /* via 127.0.0.1:25004: accepts 0x1301 TLS1-3-AES-128-GCM-SHA256 (one of 3 accepted TLS 1.3 suites; it adds the fewest options) */
+    /* via 127.0.0.1:25004: accepts 0x1301 TLS1-3-AES-128-GCM-SHA256 (one of 3 accepted TLS 1.3 suites; by the board's priority, future, flash, compute, heap: ~242 M instructions for a reference handshake, 12.8 KiB peak heap; runner-up 0x1303 TLS1-3-CHACHA20-POLY1305-SHA256: +0.4 KiB of code, ~242 M instructions for a reference handshake, 12.8 KiB peak heap) */
 #define MBEDTLS_ASN1_PARSE_C
     /* via mbedTLS 3.6.6 dependency: MBEDTLS_ECDSA_C defined, but not all prerequisites (mbedtls/check_config.h:170) */
 #define MBEDTLS_ASN1_WRITE_C
@@ -60,7 +60,7 @@
 #define MBEDTLS_ENTROPY_C
     /* via every device: the handshake needs random numbers */
 #define MBEDTLS_GCM_C
-    /* via 127.0.0.1:25004: accepts 0x1301 TLS1-3-AES-128-GCM-SHA256 (one of 3 accepted TLS 1.3 suites; it adds the fewest options) */
+    /* via 127.0.0.1:25004: accepts 0x1301 TLS1-3-AES-128-GCM-SHA256 (one of 3 accepted TLS 1.3 suites; by the board's priority, future, flash, compute, heap: ~242 M instructions for a reference handshake, 12.8 KiB peak heap; runner-up 0x1303 TLS1-3-CHACHA20-POLY1305-SHA256: +0.4 KiB of code, ~242 M instructions for a reference handshake, 12.8 KiB peak heap) */
 #define MBEDTLS_HKDF_C
     /* via mbedTLS 3.6.6 dependency: MBEDTLS_SSL_PROTO_TLS1_3 defined, but not all prerequisites (mbedtls/check_config.h:820) */
 #define MBEDTLS_MD_C
@@ -78,11 +78,11 @@
     /* via mbedTLS 3.6.6 dependency: MBEDTLS_SSL_PROTO_TLS1_3 defined, but not all prerequisites (mbedtls/check_config.h:820) */
 #define MBEDTLS_SHA256_C
     /* via ../../data/certs/p256-root.pem: "P-256 Root" is signed ecdsa-with-SHA256 */
-    /* via 127.0.0.1:25004: accepts 0x1301 TLS1-3-AES-128-GCM-SHA256 (one of 3 accepted TLS 1.3 suites; it adds the fewest options) */
+    /* via 127.0.0.1:25004: accepts 0x1301 TLS1-3-AES-128-GCM-SHA256 (one of 3 accepted TLS 1.3 suites; by the board's priority, future, flash, compute, heap: ~242 M instructions for a reference handshake, 12.8 KiB peak heap; runner-up 0x1303 TLS1-3-CHACHA20-POLY1305-SHA256: +0.4 KiB of code, ~242 M instructions for a reference handshake, 12.8 KiB peak heap) */
 #define MBEDTLS_SSL_CLI_C
     /* via every device: a TLS client */
 #define MBEDTLS_SSL_TLS_C
-    /* via 127.0.0.1:25004: accepts 0x1301 TLS1-3-AES-128-GCM-SHA256 (one of 3 accepted TLS 1.3 suites; it adds the fewest options) */
+    /* via 127.0.0.1:25004: accepts 0x1301 TLS1-3-AES-128-GCM-SHA256 (one of 3 accepted TLS 1.3 suites; by the board's priority, future, flash, compute, heap: ~242 M instructions for a reference handshake, 12.8 KiB peak heap; runner-up 0x1303 TLS1-3-CHACHA20-POLY1305-SHA256: +0.4 KiB of code, ~242 M instructions for a reference handshake, 12.8 KiB peak heap) */
     /* via 127.0.0.1:25004: accepts TLS 1.3; TLS 1.3 chosen */
     /* via every device: a TLS client */
 #define MBEDTLS_X509_USE_C
@@ -100,7 +100,7 @@
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 512  /* 512 bytes: the ClientHello */
     /* via 127.0.0.1:25004: the device's own handshake messages */
 #define MBEDTLS_SSL_CIPHERSUITES MBEDTLS_TLS1_3_AES_128_GCM_SHA256
-    /* via 127.0.0.1:25004: accepts 0x1301 TLS1-3-AES-128-GCM-SHA256 (one of 3 accepted TLS 1.3 suites; it adds the fewest options) */
+    /* via 127.0.0.1:25004: accepts 0x1301 TLS1-3-AES-128-GCM-SHA256 (one of 3 accepted TLS 1.3 suites; by the board's priority, future, flash, compute, heap: ~242 M instructions for a reference handshake, 12.8 KiB peak heap; runner-up 0x1303 TLS1-3-CHACHA20-POLY1305-SHA256: +0.4 KiB of code, ~242 M instructions for a reference handshake, 12.8 KiB peak heap) */
 
 /* 36 options on; every other option of mbedTLS 3.6.6 is off. */
 

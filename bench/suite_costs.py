@@ -1,0 +1,139 @@
+"""What each key exchange costs the device: handshake computation and peak heap, measured.
+
+    .venv/bin/python bench/suite_costs.py [--line 2.28|3.6] [--write]
+
+For each line and each key exchange configgen may choose (ECDHE on every group mbedTLS and
+OpenSSL share, DHE with 2048/3072/4096-bit groups, static RSA; TLS 1.3 on each group), an
+`openssl s_server` that accepts only that suite and group is started, configgen generates a
+header for it (probing it live), and configgen's test client built with the header runs one
+handshake and round trip under valgrind: callgrind counts the instructions (repeatable, unlike
+seconds), massif the peak heap. The reference certificates are the committed RSA-2048 and
+P-256 chains (tests/data/certs). With --write the figures become configgen/data/costs.toml,
+the weights derive ranks suites and groups by (with advise/sizes.toml for flash).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+sys.path[:0] = [str(HERE), str(ROOT / "tests")]
+
+from configgen import handshake, sources  # noqa: E402
+from configgen import profile as profiles  # noqa: E402
+from configgen.generate import generate  # noqa: E402
+from configgen.prove import Mode  # noqa: E402
+from e2e_scenarios import CERTS  # noqa: E402
+from handshake import build_client  # noqa: E402
+from probe_servers import LOOPBACK, free_port, process_server  # noqa: E402
+
+RSA = ("rsa2048-server.pem", "rsa2048-server.key", "rsa2048-root.pem")
+EC = ("p256-server.pem", "p256-server.key", "p256-root.pem")
+# (key exchange as the knowledge base names it, what it runs on, OpenSSL cipher, certificate)
+TLS12 = [
+    ("ECDHE_RSA", "x25519", "ECDHE-RSA-AES128-GCM-SHA256", RSA),
+    ("ECDHE_RSA", "secp256r1", "ECDHE-RSA-AES128-GCM-SHA256", RSA),
+    ("ECDHE_RSA", "secp384r1", "ECDHE-RSA-AES128-GCM-SHA256", RSA),
+    ("ECDHE_RSA", "secp521r1", "ECDHE-RSA-AES128-GCM-SHA256", RSA),
+    ("ECDHE_ECDSA", "x25519", "ECDHE-ECDSA-AES128-GCM-SHA256", EC),
+    ("ECDHE_ECDSA", "secp256r1", "ECDHE-ECDSA-AES128-GCM-SHA256", EC),
+    ("ECDHE_ECDSA", "secp384r1", "ECDHE-ECDSA-AES128-GCM-SHA256", EC),
+    ("DHE_RSA", "2048", "DHE-RSA-AES128-GCM-SHA256", RSA),
+    ("DHE_RSA", "3072", "DHE-RSA-AES128-GCM-SHA256", RSA),
+    ("DHE_RSA", "4096", "DHE-RSA-AES128-GCM-SHA256", RSA),
+    ("RSA", "2048", "AES128-GCM-SHA256", RSA),
+]
+TLS13 = [("TLS1_3", group, "", cert) for group in ("x25519", "secp256r1", "secp384r1")
+         for cert in (RSA, EC)]
+_OPENSSL_GROUP = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
+PROFILE = """board = "linux-host"
+mbedtls = "{line}"
+
+[[server]]
+host = "{host}"
+port = {port}
+sni = "localhost"
+app_record_max = 1024
+
+[trust]
+ca = ["{ca}"]
+
+[policy]
+allow_no_forward_secrecy = {static}
+"""
+
+
+def _server(kind: str, on: str, cipher: str, cert: tuple[str, str, str], work: Path, tls13: bool):
+    port = free_port()
+    argv = ["openssl", "s_server", "-accept", f"{LOOPBACK}:{port}", "-rev", "-quiet",
+            "-cert", str(CERTS / cert[0]), "-key", str(CERTS / cert[1])]
+    if tls13:
+        argv += ["-tls1_3", "-groups", _OPENSSL_GROUP.get(on, on)]
+    else:
+        argv += ["-tls1_2", "-cipher", cipher]
+        if kind == "DHE_RSA":
+            params = work / f"ffdhe{on}.pem"
+            subprocess.run(["openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt",
+                            f"group:ffdhe{on}", "-out", str(params)], check=True, capture_output=True)
+            argv += ["-dhparam", str(params)]
+        elif kind != "RSA":
+            argv += ["-groups", _OPENSSL_GROUP.get(on, on)]
+    return process_server(argv, port)
+
+
+def measure(line: str, kind: str, on: str, cipher: str, cert: tuple[str, str, str],
+            tls13: bool) -> tuple[int, int, str]:
+    """(instructions, peak heap bytes, the client's last word) of one handshake + round trip."""
+    tree = sources.find_tree(line)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        with _server(kind, on, cipher, cert, work, tls13) as port:
+            profile = work / "tls.toml"
+            profile.write_text(PROFILE.format(line=line, host=LOOPBACK, port=port, ca=CERTS / cert[2],
+                                              static=str(kind == "RSA").lower()))
+            header = generate(profiles.load(profile), "mbedtls_config.h", verify=Mode.OFF).text
+            client = build_client(tree, header, work / "client")
+            args = ["--name", "localhost"]
+            counted = handshake.run_client(client, LOOPBACK, port, CERTS / cert[2], args, 600, count=True)
+            heap = handshake.run_client(client, LOOPBACK, port, CERTS / cert[2], args, 600, heap=True)
+    return counted.instructions or 0, heap.heap_peak or 0, counted.text
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--line", action="append", choices=("2.28", "3.6"))
+    parser.add_argument("--write", action="store_true", help="write configgen/data/costs.toml")
+    args = parser.parse_args()
+    rows: dict[str, list[str]] = {}
+    print(f"{'line':5} {'key exchange':12} {'on':10} {'cert':8} {'instructions':>14} {'heap':>9}  run")
+    for line in args.line or ["2.28", "3.6"]:
+        jobs = TLS12 + (TLS13 if line == "3.6" else [])
+        for kind, on, cipher, cert in jobs:
+            tls13 = kind == "TLS1_3"
+            instructions, heap, text = measure(line, kind, on, cipher, cert, tls13)
+            signer = "RSA" if cert is RSA else "ECDSA"
+            print(f"{line:5} {kind:12} {on:10} {signer:8} {instructions:14,} {heap:9,}  {text}")
+            if not text.startswith("ok:"):
+                continue
+            key = f'{kind}_{signer}' if tls13 else kind
+            rows.setdefault(f'["{line}".{key}]', []).append(
+                f'{on} = {{ instructions = {instructions}, heap = {heap} }}')
+    if args.write:
+        out = ["# What one handshake and round trip cost the device, by key exchange and what it runs",
+               "# on (group, or DH prime bits): instructions (valgrind --tool=callgrind) and peak heap",
+               "# bytes (massif) of configgen's test client on the host, against openssl s_server",
+               "# with the committed RSA-2048 or P-256 chain. Written by bench/suite_costs.py --write;",
+               "# derive ranks suites and groups by these with advise/sizes.toml for flash.", ""]
+        for table, entries in rows.items():
+            out += [table, *entries, ""]
+        (ROOT / "configgen" / "data" / "costs.toml").write_text("\n".join(out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
