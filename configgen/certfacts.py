@@ -97,6 +97,9 @@ class CertFacts:
     der: bytes  # the certificate itself (public): chain checks verify signatures with it
     tbs_signature_oid: str = ""  # the signature algorithm named inside the TBSCertificate
     signature_consistent: bool = True  # ... identical to the outer one, as mbedTLS requires
+    # basicConstraints starts with an INTEGER (a pathLenConstraint without cA), which older
+    # releases read as a cA value and 3.6.7 refuses (releases.toml)
+    basic_integer_first: bool = False
 
     @property
     def label(self) -> str:

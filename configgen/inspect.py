@@ -56,7 +56,7 @@ from configgen.certfacts import (
     Slot,
 )
 from configgen.errors import CertificateError
-from configgen.kb import cpp
+from configgen.kb import cpp, releases
 from configgen.kb.model import KnowledgeBase
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -594,6 +594,7 @@ def _cert_facts(der: bytes, cert: x509.Certificate | None, where: str, index: in
             signature=core.signature,
             is_ca=tbs.basic[0],
             path_length=tbs.basic[1],
+            basic_integer_first=tbs.basic_integer_first,
             key_usage=tbs.key_usage,
             extended_key_usage=tbs.eku,
             dns_names=tbs.dns_names,
@@ -656,6 +657,7 @@ class _Tbs:
     subject: str  # RFC 4514-like, every value decoded as UTF-8 with replacement: used only
     issuer: str  # where cryptography refuses a name string (x509.c keeps the bytes)
     common_name: str | None
+    basic_integer_first: bool = False  # basicConstraints' first field is an INTEGER
 
     @classmethod
     def read(cls, der: bytes) -> _Tbs:
@@ -683,6 +685,7 @@ class _Tbs:
                 _lenient_name(tbs["subject"]),
                 _lenient_name(tbs["issuer"]),
                 next((v for k, v in _name_values(tbs["subject"]) if k == _CN_OID), None),
+                basic is not None and basic.contents[:1] == b"\x02",
             )
         except _ASN1_ERRORS as error:
             raise ValueError(f"{type(error).__name__}: {error}") from None
@@ -854,10 +857,12 @@ def _by(table: list[Mapping[str, Any]], key: str, value: Any) -> Mapping[str, An
     return next((item for item in table if item.get(key) == value), None)
 
 
-def certificate_verdict(cert: CertFacts, kb: KnowledgeBase, role: Role) -> CertVerdict:
+def certificate_verdict(cert: CertFacts, kb: KnowledgeBase, role: Role,
+                        release: str | None = None) -> CertVerdict:
     """Can mbedTLS `kb.line` parse `cert` with its default configuration, which options does
     it need for it (needed to parse even a root: its own signature algorithm), and what cannot
-    be helped."""
+    be helped. `release`: the exact release, where a patch-level fact decides (default: the
+    knowledge base's own)."""
     x = kb.x509
     _, outcome = _defaults(kb)
     needs: list[Need] = []
@@ -935,7 +940,7 @@ def certificate_verdict(cert: CertFacts, kb: KnowledgeBase, role: Role) -> CertV
                 if not outcome.holds(group["guard"]):
                     errors.append(ERR_UNKNOWN_NAMED_CURVE)
 
-    _basic_constraints(cert, kb, problems, errors)
+    _basic_constraints(cert, kb, problems, errors, release or kb.version)
     _malformed_extensions(cert, kb, outcome, problems, errors)
     callback = _critical_extensions(cert, kb, role, needs, problems, errors)
     _extensions_not_v3(cert, kb, outcome, needs, problems, errors)
@@ -966,7 +971,8 @@ def _signature_mismatch(cert: CertFacts, kb: KnowledgeBase, problems: list[Probl
     ))
 
 
-def _basic_constraints(cert: CertFacts, kb: KnowledgeBase, problems: list[Problem], errors: list[int | None]) -> None:
+def _basic_constraints(cert: CertFacts, kb: KnowledgeBase, problems: list[Problem], errors: list[int | None],
+                       release: str) -> None:
     """x509_get_basic_constraints refuses a pathLenConstraint of INT_MAX (see ERR_PATHLEN_INT_MAX),
     and mbedtls_asn1_get_int() one that is negative or does not fit an int (asn1parse.c
     asn1_get_tagged_int: "Reject negative integers", "Reject integers that don't fit in an int"):
@@ -979,6 +985,13 @@ def _basic_constraints(cert: CertFacts, kb: KnowledgeBase, problems: list[Proble
             f"{kb.line} refuses (x509_crt.c, asn1parse.c: it must be 0 to INT_MAX - 1)",
             "reissue the certificate without pathLenConstraint, or with a small one", ERR_PATHLEN_INT_MAX,
         ))
+    fact = releases.facts_for(release).fact(BASIC_INTEGER_FIRST)
+    if cert.basic_integer_first and fact is not None and fact.holds_for(release):
+        errors.append(ERR_INVALID_EXTENSIONS)
+        problems.append(Problem(
+            Severity.ERROR, "basic-constraints-integer-first",
+            f"'{cert.display_name}' has a basicConstraints that starts with a pathLenConstraint "
+            f"(no cA field): mbedTLS {release} {fact.says}", fact.fix, ERR_INVALID_EXTENSIONS))
 
 
 def _malformed_extensions(cert: CertFacts, kb: KnowledgeBase, outcome: cpp.Outcome,
@@ -1196,7 +1209,12 @@ class FileVerdict:
     problems: tuple[Problem, ...]
 
 
-def file_verdict(facts: FileFacts, kb: KnowledgeBase, role: Role = Role.ANCHOR) -> FileVerdict:
+# The releases.toml fact of basicConstraints read strictly (3.6.7 and later).
+BASIC_INTEGER_FIRST = "basic-constraints-integer-first-refused"
+
+
+def file_verdict(facts: FileFacts, kb: KnowledgeBase, role: Role = Role.ANCHOR,
+                 release: str | None = None) -> FileVerdict:
     """Does the default configuration of `kb.line` read the certificates of this file with
     mbedtls_x509_crt_parse_file() (or _parse() with the file's bytes and their NUL)?"""
     problems = _unreached(facts)
@@ -1215,7 +1233,7 @@ def file_verdict(facts: FileFacts, kb: KnowledgeBase, role: Role = Role.ANCHOR) 
         elif slot.cert is None:
             codes.append(None)  # configgen cannot read it; mbedTLS's code is not known
         else:
-            verdict = certificate_verdict(facts.certificates[slot.cert], kb, role)
+            verdict = certificate_verdict(facts.certificates[slot.cert], kb, role, release)
             codes.append(0 if verdict.parses_by_default else verdict.parse_error)
         if slot.trailing:
             problems.append(Problem(Severity.NOTE, "trailing-bytes",

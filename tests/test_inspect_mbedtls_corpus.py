@@ -1,8 +1,8 @@
 """mbedTLS's own test certificates, judged by mbedTLS's own parser: the inspector must agree.
 
-Every file of the tree's test data that holds, or claims to hold, a certificate (*.crt, *.pem,
+Every file of each tested release's test data that holds, or claims to hold, a certificate (*.crt, *.pem,
 *.der, *.p7b, anything with a PEM certificate or PKCS#7 block, any DER file that starts like a
-certificate) goes through the real mbedtls_x509_crt_parse_file() of the tree's DEFAULT
+certificate) goes through the real mbedtls_x509_crt_parse_file() of that release's DEFAULT
 configuration, all in one harness process. The inspector's verdict (configgen.inspect.file_verdict
 over configgen.inspect.parse) must match it on every file: parses or not, and the exact return
 value wherever the inspector predicts one. A file the inspector refuses to read (a CSR, a CRL,
@@ -43,35 +43,36 @@ def certificate_files(directory: Path) -> list[Path]:
     return found
 
 
-def verdict(path: Path, kb) -> inspect.FileVerdict | None:
+def verdict(path: Path, kb, release: str) -> inspect.FileVerdict | None:
     try:
-        return inspect.file_verdict(inspect.parse(inspect.read_bytes(path), str(path)), kb)
+        return inspect.file_verdict(inspect.parse(inspect.read_bytes(path), str(path)), kb,
+                                    release=release)
     except CertificateError:
         return None
 
 
 @pytest.fixture(scope="module")
-def judged(tree, tmp_path_factory):
-    files = certificate_files(data_dir(tree))
-    judge = MbedtlsJudge(tree, tree.config_header.read_text(), tmp_path_factory.mktemp(f"corpus-{tree.line}"))
+def judged(release_tree, tmp_path_factory):
+    files = certificate_files(data_dir(release_tree))
+    judge = MbedtlsJudge(release_tree, release_tree.config_header.read_text(), tmp_path_factory.mktemp(f"corpus-{release_tree.version}"))
     real = judge.run([(str(i), path, None, None) for i, path in enumerate(files)])
     return [(path, real[str(i)].chain_ret) for i, path in enumerate(files)]
 
 
-def test_verdict_is_mbedtls_own_on_every_file(tree, judged):
-    kb = kbmod.load(tree.line)
+def test_verdict_is_mbedtls_own_on_every_file(release_tree, judged):
+    kb = kbmod.load(release_tree.line)
     disagree, predicted, parsed = [], 0, 0
     for path, real in judged:
-        found = verdict(path, kb)
+        found = verdict(path, kb, release_tree.version)
         says = found is not None and found.parses_by_default
         code = found.result if found is not None else None
         parsed += real == 0
         predicted += code is not None
         if says != (real == 0) or (code is not None and code != real):
-            disagree.append(f"{path.relative_to(tree.root)}: mbedTLS {real:#x}, inspector "
+            disagree.append(f"{path.relative_to(release_tree.root)}: mbedTLS {real:#x}, inspector "
                             f"{'unreadable' if found is None else (f'{code:#x}' if code is not None else 'fails, code unknown')}")
-    print(f"mbedTLS {tree.version}: the inspector agrees with mbedtls_x509_crt_parse_file() on "
-          f"{len(judged) - len(disagree)}/{len(judged)} files of {data_dir(tree).relative_to(tree.root)} "
+    print(f"mbedTLS {release_tree.version}: the inspector agrees with mbedtls_x509_crt_parse_file() on "
+          f"{len(judged) - len(disagree)}/{len(judged)} files of {data_dir(release_tree).relative_to(release_tree.root)} "
           f"({parsed} parse); return value predicted for {predicted}")
     assert len(judged) > 400
     assert disagree == []
@@ -90,31 +91,33 @@ KNOWN = [
 
 
 @pytest.mark.parametrize(("name", "parses", "result", "code", "words"), KNOWN, ids=[k[0] for k in KNOWN])
-def test_known_disagreements_are_named(tree, judged, name, parses, result, code, words):
+def test_known_disagreements_are_named(release_tree, judged, name, parses, result, code, words):
     path = next((p for p, _ in judged if str(p).endswith(f"/{name}")), None)
     if path is None:
-        pytest.skip(f"{name} is not in mbedTLS {tree.version}'s test data")
-    found = verdict(path, kbmod.load(tree.line))
+        pytest.skip(f"{name} is not in mbedTLS {release_tree.version}'s test data")
+    found = verdict(path, kbmod.load(release_tree.line), release_tree.version)
     assert found is not None
     assert (found.parses_by_default, found.result) == (parses, result)
     assert dict(judged)[path] == result
     problems = found.problems + tuple(p for c in inspect.parse(path.read_bytes(), str(path)).certificates
-                                      for p in inspect.certificate_verdict(c, kbmod.load(tree.line), inspect.Role.ANCHOR).problems)
+                                      for p in inspect.certificate_verdict(c, kbmod.load(release_tree.line), inspect.Role.ANCHOR,
+                                                                  release_tree.version).problems)
     if code is None:
         assert not [p for p in problems if p.severity is inspect.Severity.ERROR]
     else:
         assert any(p.code == code and words in p.message + p.fix for p in problems), problems
 
 
-def test_pkcs7_is_refused_with_how_to_convert(tree, judged):
-    kb = kbmod.load(tree.line)
+def test_pkcs7_is_refused_with_how_to_convert(release_tree, judged):
+    kb = kbmod.load(release_tree.line)
     p7 = [(p, real) for p, real in judged if p.name.startswith("pkcs7_") and p.suffix == ".der"]
     if not p7:
-        pytest.skip(f"no PKCS#7 files in mbedTLS {tree.version}'s test data")
+        pytest.skip(f"no PKCS#7 files in mbedTLS {release_tree.version}'s test data")
     for path, real in p7:
         assert real != 0
         try:
-            found = inspect.file_verdict(inspect.parse(path.read_bytes(), str(path)), kb)
+            found = inspect.file_verdict(inspect.parse(path.read_bytes(), str(path)), kb,
+                                         release=release_tree.version)
         except CertificateError as error:  # no certificate inside, or a damaged container
             assert "PKCS#7" in str(error) and "embed the certificates as PEM or DER" in str(error), error
             continue
