@@ -47,11 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        return 2
     try:
+        args = parser.parse_args(argv)  # argument types (configgen.values) raise ConfiggenError
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return 2
         return int(args.run(args) or 0)
     except ConfiggenError as error:
         print(f"configgen: {error}", file=sys.stderr)

@@ -32,6 +32,7 @@ class Generated:
     options: OptionSet
     profile: Profile
     command: str  # what regenerates it, as the banner says
+    notes: tuple[str, ...] = ()  # where facts came from instead (a snapshot for an unreachable server)
 
 
 def _sha(path: Path) -> str:
@@ -49,7 +50,7 @@ def _server_facts(profile: Profile, server: Server, offline: bool) -> tuple[Serv
                 hint=f"record one with 'configgen probe {server.host}:{server.port} -o FILE' "
                 "and name it in snapshot = ...",
             )
-        return snapshot.load(server.snapshot), None
+        return snapshot.load(server.snapshot, (server.host, server.port)), None
     try:
         return probe_live(server, profile.mbedtls, profile.policy.psk), None
     except ProbeError as error:
@@ -57,7 +58,7 @@ def _server_facts(profile: Profile, server: Server, offline: bool) -> tuple[Serv
             raise
         note = (f"{server.name} could not be probed ({error.message}); its facts come from the "
                 f"snapshot {profile.relative(server.snapshot)}")
-        return snapshot.load(server.snapshot), note
+        return snapshot.load(server.snapshot, (server.host, server.port)), note
 
 
 def probe_live(server: Server, line: str, psk: bool) -> ServerFacts:
@@ -154,4 +155,4 @@ def generate(
         inputs=banner_inputs(profile, offline),
         file_name=Path(output).name if output and output != "-" else "mbedtls_config.h",
     )
-    return Generated(render_header(options, base, context), options, profile, command)
+    return Generated(render_header(options, base, context), options, profile, command, inputs.notes)

@@ -11,7 +11,7 @@ from configgen import profile as profiles
 from configgen.advise import debughelp
 from configgen.generate import generate
 from configgen.kb.model import LINES
-from configgen.output import write_if_changed
+from configgen.output import current_text, write_if_changed
 
 ENV_COMMAND = "CONFIGGEN_COMMAND"
 
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     result = generate(profile, args.output, args.mbedtls, os.environ.get(ENV_COMMAND), args.offline,
                       args.debug)
     text = result.text
-    for warning in result.options.warnings:
+    for warning in result.notes + result.options.warnings:
         print(f"configgen: warning: {warning}", file=sys.stderr)
     if args.debug and not args.check:
         print(f"{debughelp.cost(profile.mbedtls)}.\n\n{debughelp.snippet(profile.board.name)}",
@@ -48,9 +48,7 @@ def run(args: argparse.Namespace) -> int:
         if args.output == "-":
             print("configgen: --check needs -o HEADER", file=sys.stderr)
             return 2
-        path = Path(args.output)
-        current = path.read_text() if path.is_file() else None
-        if current != text:
+        if current_text(Path(args.output)) != text:
             print(f"{args.output} is stale: run '{result.command}'", file=sys.stderr)
             return 1
         print(f"{args.output} is up to date")
