@@ -171,8 +171,9 @@ def _kind(value: Any) -> str:
     return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
 
 
-def load_board(name_or_path: str, relative_to: Path | None = None) -> Board:
-    """A board profile by name (profiles/NAME.toml) or by path to the user's own file."""
+def load_board(name_or_path: str, relative_to: Path | None = None, where: str | None = None) -> Board:
+    """A board profile by name (profiles/NAME.toml) or by path to the user's own file;
+    `where` names the key that asked for it (tls.toml:board)."""
     if name_or_path.endswith(".toml") or "/" in name_or_path:
         path = Path(name_or_path)
         if relative_to is not None and not path.is_absolute():
@@ -183,7 +184,8 @@ def load_board(name_or_path: str, relative_to: Path | None = None) -> Board:
         shown = f"profiles/{name_or_path}.toml"
         if not path.is_file():
             known = ", ".join(board_names())
-            raise ProfileError(f"unknown board {name_or_path!r} (known: {known})")
+            raise ProfileError(f"unknown board {values.echo(name_or_path)!r} (known: {known})",
+                               where=where)
     c = _Checker(path, "", read_toml(path))
     board = Board(
         name=c.get("name", str),
@@ -221,7 +223,7 @@ def load(path: Path, mbedtls: str | None = None) -> Profile:
     data = read_toml(path)
     base = path.parent
     top = _Checker(path, "", data)
-    board = load_board(top.get("board", str), base)
+    board = load_board(top.get("board", str), base, top.where("board"))
     line = mbedtls or top.get("mbedtls", str, board.mbedtls[0])
     top.read.add("mbedtls")
     if line not in LINES:

@@ -25,7 +25,9 @@ SECONDS_MAX = 24 * 3600.0
 
 
 def echo(text: str, most: int = ECHO) -> str:
-    """`text` as a message quotes it: at most `most` characters, then an ellipsis."""
+    """`text` as a message quotes it, on one line: control characters escaped, at most `most`
+    characters, then an ellipsis."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[: most * 2])
     return text if len(text) <= most else text[: most - 1] + "\u2026"
 
 
@@ -63,8 +65,12 @@ def host_problem(host: str) -> str | None:
         return None
     except ValueError:
         pass
-    try:
-        ascii_name = host.encode("idna").decode("ascii") if not host.isascii() else host
+    try:  # an internationalised name must be one IDNA writes back unchanged ("²" is not "2")
+        ascii_name = host
+        if not host.isascii():
+            ascii_name = host.encode("idna").decode("ascii")
+            if ascii_name.encode("ascii").decode("idna") != host.lower():
+                ascii_name = ""
     except UnicodeError:
         ascii_name = ""
     labels = ascii_name.rstrip(".").split(".")
