@@ -238,6 +238,31 @@ def test_the_writer_leaves_nothing_when_writing_fails(tmp_path):
     assert leftovers(tmp_path, {"out.h"}) == []
 
 
+def test_a_write_that_fails_halfway_leaves_the_old_header_and_no_temporary_file(tmp_path):
+    """The file system refuses the new header after the temporary file exists (a 1 KB file
+    size limit, as a full disk would): the old header stays and nothing else is left."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    output = tmp_path / "mbedtls_config.h"
+    output.write_text("/* the old header */\n")
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+
+    done = subprocess.run([sys.executable, "-m", "configgen", "generate", "--profile",
+                           str(profile(tmp_path)), "--offline", "-o", str(output)],
+                          capture_output=True, text=True, preexec_fn=small_files, timeout=120,
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "cannot write" in done.stderr and str(output) in done.stderr
+    assert output.read_text() == "/* the old header */\n"
+    assert leftovers(tmp_path, {"tls.toml", "mbedtls_config.h"}) == []
+
+
 def test_probe_snapshot_into_a_directory_leaves_nothing(tmp_path):
     from configgen.errors import ConfiggenError
     from configgen.probe import snapshot
