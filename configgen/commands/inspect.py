@@ -52,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    at = _at(args.at) if args.at else dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    at = values.instant(args.at, "--at") if args.at else dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     lines = [args.mbedtls] if args.mbedtls else list(LINES)
     kbs = {line: kbmod.load(line) for line in lines}
     files = [_load(path, args.password_env) for path in args.files]
@@ -64,10 +64,6 @@ def run(args: argparse.Namespace) -> int:
     report = build_report(files, anchors, args.host, at, kbs)
     print(json.dumps(report, indent=1, sort_keys=True) if args.json else render_text(report))
     return 1 if any(p["severity"] == "error" for p in report["problems"]) else 0
-
-
-def _at(text: str) -> dt.datetime:
-    return values.instant(text, "--at")
 
 
 def _load(path: str, password_env: str | None) -> FileFacts:
