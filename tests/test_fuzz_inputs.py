@@ -30,10 +30,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from clirun import Run, run_cli
+from clirun import Run, run_cli, run_process
 
 DATA = Path(__file__).parent / "data" / "certs"
 GOLDEN = Path(__file__).parent / "golden" / "rsa2048-ecdhe-rsa-gcm"
@@ -156,8 +156,9 @@ def _generate_case(text: str | bytes, invalid: bool, snapshot: bytes | None = No
         path.write_bytes(content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content)
         return ["generate", "--profile", str(path), "--offline", "-o", str(work / "out.h")]
 
-    return Case(argv, ("tls.toml",) if snapshot is None else ("server.json", SERVER), invalid,
-                writes="out.h")
+    # a value that reads well can still contradict the facts: then the server is named
+    return Case(argv, ("tls.toml", SERVER) if snapshot is None else ("server.json", SERVER),
+                invalid, writes="out.h")
 
 
 def _json_mutation(draw, data: object, depth: int = 0) -> object:
@@ -346,7 +347,7 @@ READERS = {
 # --- the property ------------------------------------------------------------------------------
 
 
-def check_contract(case: Case) -> Run:
+def check_contract(case: Case, runner: Callable[..., Run] = run_cli) -> Run:
     """Run one case in a fresh directory and assert the bad-input contract."""
     with tempfile.TemporaryDirectory() as name:
         work = Path(name)
@@ -355,7 +356,7 @@ def check_contract(case: Case) -> Run:
         if case.writes:
             (work / case.writes).write_text(EXISTING)
         started = time.monotonic()
-        run = run_cli(*argv)
+        run = runner(*argv)
         took = time.monotonic() - started
         assert took < BUDGET, f"{argv[0]} took {took:.1f} s"
         assert "Traceback" not in run.err, run.err
@@ -381,7 +382,7 @@ def fuzz(strategy: st.SearchStrategy[Case], *found: Case):
     @FUZZ
     @given(case=strategy)
     def test(case: Case) -> None:
-        check_contract(case)
+        event(f"exit {check_contract(case).code}")  # the statistics show each exit's share
 
     for case in found:
         test = example(case=case)(test)
@@ -414,3 +415,10 @@ test_code = fuzz(READERS["code"], code_case("\n", False))  # a newline echoed: t
 test_server = fuzz(READERS["server"])
 test_number = fuzz(READERS["number"])
 test_date = fuzz(READERS["date"])
+
+
+def test_the_same_contract_through_the_console_script():
+    """A few cases through a real `python -m configgen` process (exit status, stderr)."""
+    for case in (profile_case('board = "linux-host"', 'board = ""'), code_case("9" * 5000, False),
+                 certificate_case(b"\x30\x82\xff", True, True)):
+        check_contract(case, run_process)
