@@ -20,8 +20,8 @@ ECHO = 60  # characters of an input echoed back in a message
 _DIGITS = 40  # more than any range here needs
 _INTEGER = re.compile(rf"(?:0[xX](?P<hex>[0-9a-fA-F]{{1,{_DIGITS}}})|(?P<dec>[0-9]{{1,{_DIGITS}}}))")
 _LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
-_SECONDS = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?|\.[0-9]{1,9}")
-SECONDS_MAX = 24 * 3600.0
+_SECONDS = re.compile(r"[0-9]{1,9}(?:\.[0-9]{0,9})?|\.[0-9]{1,9}")
+SECONDS_MIN, SECONDS_MAX = 0.001, 24 * 3600.0
 
 
 def echo(text: str, most: int = ECHO) -> str:
@@ -42,8 +42,8 @@ def integer(text: str) -> int | None:
 def seconds(text: str, where: str) -> float:
     """A positive, finite number of seconds (at most a day): "5", "0.5"."""
     value = float(text) if _SECONDS.fullmatch(text.strip()) else math.nan
-    if not 0 < value <= SECONDS_MAX:
-        raise ConfiggenError(f"{echo(text)!r} is not a number of seconds from 0.001 to "
+    if not SECONDS_MIN <= value <= SECONDS_MAX:
+        raise ConfiggenError(f"{echo(text)!r} is not a number of seconds from {SECONDS_MIN} to "
                              f"{SECONDS_MAX:.0f}", where=where)
     return value
 
