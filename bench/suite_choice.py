@@ -8,8 +8,8 @@ other accepted suite (on the group configgen would pair with it), a header gener
 server's facts narrowed to that suite: linked Cortex-M4 flash of the device client
 (bench/e2e_footprint.py's measure), peak heap (valgrind massif) and instructions (callgrind) of
 one real handshake and round trip. Prints one row per suite, the chosen one marked, and a
-verdict: "dominated" when another suite is no worse on all three and better on one, beyond a
-2 % tie (the choice must never be), and which suite the board's priority picks from the
+verdict: "dominated" when another suite is no worse on all three and better on one, beyond
+derive's ties (512 B of flash, 256 B of heap, 2 % of instructions; the choice must never be), and which suite the board's priority picks from the
 measured figures, beside the one configgen chose from its estimates.
 """
 
@@ -63,10 +63,7 @@ def _measure(tree, header: str, run, work: Path) -> tuple[int, int, int, str]:
     return flash, heap.heap_peak or 0, counted.instructions or 0, counted.text
 
 
-# Differences smaller than this share of a figure are ties: 1 % of instructions or a few
-# hundred bytes of flash are not what decides a device's suite.
-TIE = 0.02
-
+TIE = costs.TIE  # derive's tie, applied to the measured figures
 
 def _better(a: float, b: float) -> bool:
     return a < b * (1 - TIE)

@@ -12,6 +12,9 @@ import sys
 
 from configgen import __version__
 from configgen.errors import ConfiggenError
+from configgen.values import echo
+
+MESSAGE_MAX = 300  # characters of a message, a where or a hint
 
 # name -> (one-line help, module under configgen.commands)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -47,15 +50,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        return 2
     try:
+        args = parser.parse_args(argv)  # argument types (configgen.values) raise ConfiggenError
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return 2
         return int(args.run(args) or 0)
     except ConfiggenError as error:
-        print(f"configgen: {error}", file=sys.stderr)
+        print(f"configgen: {one_line(error)}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("configgen: stopped by user", file=sys.stderr)
         return 130
+
+
+def one_line(error: ConfiggenError) -> str:
+    """The error as one line (plus its hint line), however much input its message quotes."""
+    text = echo(error.message, MESSAGE_MAX)
+    if error.where:
+        text = f"{echo(error.where, MESSAGE_MAX)}: {text}"
+    if error.hint:
+        text += f"\n  hint: {echo(error.hint, MESSAGE_MAX)}"
+    return text

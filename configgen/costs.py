@@ -24,6 +24,10 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 CRITERIA = ("future", "flash", "compute", "heap")
+# Differences smaller than these are ties, and the next criterion decides: 1 % of a
+# handshake's instructions, or a few hundred bytes, do not decide a device's suite.
+TIE = 0.02  # of instructions
+TIE_BYTES = {"flash": 512, "heap": 256}
 DEFAULT_PRIORITY = CRITERIA
 
 
@@ -50,6 +54,15 @@ class Cost:
     compute: int | None  # instructions of one handshake, when measured for its key exchange
     heap: int | None  # peak heap bytes of one handshake
     removed: bool  # the next mbedTLS line removed its key exchange
+
+    def compare(self, other: Cost, priority: Iterable[str]) -> int:
+        """-1 when this candidate is better under the board's priority, 1 when `other` is,
+        0 when they tie on every criterion (within TIE)."""
+        for criterion, mine, theirs in zip(priority, self.key(priority), other.key(priority)):
+            tie = TIE_BYTES.get(criterion, TIE * max(abs(mine), abs(theirs)) if criterion == "compute" else 0)
+            if abs(mine - theirs) > tie:
+                return -1 if mine < theirs else 1
+        return 0
 
     def key(self, priority: Iterable[str]) -> tuple[int, ...]:
         """The ranking key under a board's priority: smaller is better."""
@@ -87,6 +100,20 @@ def flash(line: str, added: Iterable[str]) -> int:
 
 def _measured(line: str, key_exchange: str) -> Mapping[str, Mapping[str, int]]:
     return _data("data/costs.toml").get(line, {}).get(key_exchange, {})
+
+
+# The TLS 1.3 suite the key exchange rows were measured with (bench/suite_costs.py).
+TLS13_REFERENCE = "TLS1-3-AES-128-GCM-SHA256"
+
+
+def tls13_suite(line: str, suite: str) -> tuple[int, int]:
+    """What a TLS 1.3 suite's AEAD adds to the reference suite's handshake (instructions, heap)."""
+    table = _measured(line, "TLS1_3_SUITE")
+    if suite not in table or TLS13_REFERENCE not in table:
+        return 0, 0
+    mine, reference = table[suite], table[TLS13_REFERENCE]
+    return (int(mine["instructions"]) - int(reference["instructions"]),
+            int(mine["heap"]) - int(reference["heap"]))
 
 
 def handshake(line: str, key_exchange: str, on: str | int | None) -> tuple[int | None, int | None]:

@@ -20,6 +20,7 @@ Choices made here, in order:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
@@ -427,7 +428,7 @@ class _Candidate:
     suite: Suite
     group: str | None  # the (EC)DHE group, for ECDHE suites and TLS 1.3
     cost: costs.Cost
-    rank: tuple[int, ...]
+    rank: tuple[int, ...]  # after the costs: accelerated cipher, the server's order of suites, of groups
 
 
 def _candidates(facts: ServerFacts, kb: KnowledgeBase, policy: Policy, board: Board, version: str,
@@ -462,10 +463,17 @@ def _candidates(facts: ServerFacts, kb: KnowledgeBase, policy: Policy, board: Bo
                            if f.key_exchange == suite.key_exchange and f.dh_prime_bits),
                           leaf.public_key.bits if leaf is not None else None)
             compute, heap = costs.handshake(kb.line, table, on)
+            if version == "1.3" and compute is not None and heap is not None:
+                more_compute, more_heap = costs.tls13_suite(kb.line, suite.name)
+                compute, heap = compute + more_compute, heap + more_heap
             cost = costs.Cost(costs.flash(kb.line, added), compute, heap, costs.removed_next(suite.key_exchange))
-            rank = cost.key(board.priority) + (int(accelerated is not None and suite.cipher != accelerated), index, order)
+            rank = (int(accelerated is not None and suite.cipher != accelerated), index, order)
             found.append(_Candidate(suite, group, cost, rank))
-    return sorted(found, key=lambda c: c.rank)
+
+    def better(a: _Candidate, b: _Candidate) -> int:
+        return a.cost.compare(b.cost, board.priority) or (a.rank > b.rank) - (a.rank < b.rank)
+
+    return sorted(found, key=functools.cmp_to_key(better))
 
 
 def _added(kb: KnowledgeBase, base: dict[str, str | None], wants: list[str]) -> set[str] | None:

@@ -39,6 +39,7 @@ class Generated:
     command: str  # what regenerates it, as the banner says
     release: releases.ReleaseFacts  # the facts of the release the header is for
     proven: Proven | None = None  # what building it and handshaking with the servers showed
+    notes: tuple[str, ...] = ()  # where facts came from instead (a snapshot for an unreachable server)
 
 
 def _sha(path: Path) -> str:
@@ -56,7 +57,7 @@ def _server_facts(profile: Profile, server: Server, offline: bool) -> tuple[Serv
                 hint=f"record one with 'configgen probe {server.host}:{server.port} -o FILE' "
                 "and name it in snapshot = ...",
             )
-        return snapshot.load(server.snapshot), None
+        return snapshot.load(server.snapshot, (server.host, server.port)), None
     try:
         return probe_live(server, profile.mbedtls, profile.policy.psk), None
     except ProbeError as error:
@@ -64,7 +65,7 @@ def _server_facts(profile: Profile, server: Server, offline: bool) -> tuple[Serv
             raise
         note = (f"{server.name} could not be probed ({error.message}); its facts come from the "
                 f"snapshot {profile.relative(server.snapshot)}")
-        return snapshot.load(server.snapshot), note
+        return snapshot.load(server.snapshot, (server.host, server.port)), note
 
 
 def probe_live(server: Server, line: str, psk: bool) -> ServerFacts:
@@ -221,4 +222,4 @@ def generate(
             proven = prove(text, profile, [a.facts for a in inputs.anchors], verify, mbedtls_src,
                            progress, target.release)
         text = render_header(options, base, replace(context, verified=proven.banner()))
-    return Generated(text, options, profile, command, facts, proven)
+    return Generated(text, options, profile, command, facts, proven, inputs.notes)

@@ -14,11 +14,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from configgen import readers
 from configgen.errors import ConfiggenError
+from configgen.values import echo
 
 
 class HeaderError(ConfiggenError):
     """A file that is not a C config header configgen can read."""
+
+
+HEADER = readers.Kind("a C config header", 4 * readers.MIB, HeaderError)
 
 
 # scripts/config.py's _define_line_regexp, less what it needs for editing.
@@ -111,11 +116,13 @@ def _split_value(rest: str) -> tuple[str | None, str | None]:
     return (rest or None), comment
 
 
-def _strip_comments(lines: Iterable[str]) -> list[str]:
-    """Each line with its comments blanked (block comments may span lines)."""
+def _strip_comments(lines: Iterable[str], where: str = "header") -> list[str]:
+    """Each line with its comments blanked (block comments may span lines); HeaderError
+    naming the line where a block comment opens that never closes."""
     out = []
     in_block = False
-    for line in lines:
+    opened = 0
+    for number, line in enumerate(lines, 1):
         code = []
         i = 0
         while i < len(line):
@@ -125,34 +132,73 @@ def _strip_comments(lines: Iterable[str]) -> list[str]:
                     break
                 in_block, i = False, end + 2
             elif line.startswith("/*", i):
-                in_block, i = True, i + 2
+                in_block, i, opened = True, i + 2, number
             elif line.startswith("//", i):
                 break
             else:
                 code.append(line[i])
                 i += 1
         out.append("".join(code))
+    if in_block:
+        raise HeaderError(f"line {opened}: a comment opens here and never closes (/* without */)",
+                          where=where)
     return out
 
 
+_NAMED = re.compile(r"#\s*(?:define|undef|ifdef|ifndef)\b\s*(?P<name>\S*)(?P<rest>.*)$")
+
+
 def _check_is_c(code: list[str], where: str) -> None:
+    """Every line is a comment or a preprocessor line a C compiler accepts: each #define,
+    #undef, #ifdef and #ifndef names a macro, a macro's value has balanced parentheses,
+    and every #if has its #endif."""
     continued = False
+    depth: list[int] = []  # lines of the open #if's
     for number, line in enumerate(code, 1):
         stripped = line.strip()
         if stripped and not continued and not stripped.startswith("#"):
-            shown = stripped if len(stripped) <= 40 else stripped[:37] + "..."
             raise HeaderError(
-                f"line {number} is not a preprocessor line or a comment ('{shown}'): "
+                f"line {number} is not a preprocessor line or a comment ('{echo(stripped, 40)}'): "
                 "this is not a C config header",
                 where=where,
             )
+        if stripped.startswith("#") and not continued:
+            _check_directive(stripped, number, depth, where)
         continued = stripped.endswith("\\")
+    if depth:
+        raise HeaderError(f"line {depth[-1]}: this #if has no #endif", where=where)
+
+
+def _check_directive(directive: str, number: int, depth: list[int], where: str) -> None:
+    keyword = (directive[1:].split(None, 1) or [""])[0]
+    named = _NAMED.match(directive)
+    if named:
+        name = re.match(r"[A-Za-z_]\w*", named["name"])
+        if name is None:
+            shown = f"'{echo(named['name'], 40)}' is not a macro name" if named["name"] else "names no macro"
+            raise HeaderError(f"line {number}: #{keyword} {shown}", where=where)
+        rest = named["name"][name.end():] + named["rest"]
+        if keyword == "define" and not rest.endswith("\\"):
+            balance = 0
+            for char in re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'', "", rest):
+                balance += {"(": 1, ")": -1}.get(char, 0)
+                if balance < 0:
+                    break
+            if balance:
+                raise HeaderError(f"line {number}: unbalanced parenthesis in the value of "
+                                  f"{name.group(0)}", where=where)
+    if keyword.startswith("if"):
+        depth.append(number)
+    elif keyword in ("elif", "else", "endif") and not depth:
+        raise HeaderError(f"line {number}: #{keyword} without #if", where=where)
+    elif keyword == "endif":
+        depth.pop()
 
 
 def parse(text: str, where: str = "header") -> Header:
     """Parse header text. Raises HeaderError when it is not a C config header."""
     lines = tuple(text.splitlines(keepends=True))
-    code = _strip_comments(line.rstrip("\r\n") for line in lines)
+    code = _strip_comments((line.rstrip("\r\n") for line in lines), where)
     _check_is_c(code, where)
     defines: list[Define] = []
     depth = 0
@@ -224,10 +270,7 @@ def _weakened(lines: tuple[str, ...]) -> tuple[str, ...]:
 
 def read(path: Path) -> Header:
     """Read and parse a header file (the only I/O here)."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise HeaderError(f"cannot read it: {error.strerror}", where=str(path)) from None
+    data = readers.read_bytes(path, HEADER)
     if b"\0" in data:
         raise HeaderError("is a binary file, not a C config header", where=str(path))
     try:

@@ -153,27 +153,11 @@ class PasswordNeeded(CertificateError):
 
 def read_bytes(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
     """The bytes of one certificate or key file, or a CertificateError naming the problem."""
-    where = str(path)
-    p = Path(path)
-    try:
-        if p.is_dir():
-            raise CertificateError("is a directory, not a certificate or key file", where=where)
-        size = p.stat().st_size
-        if size > limit:
-            raise CertificateError(
-                f"is {size / 1e6:.1f} MB; certificate and key files are at most {limit // (1024 * 1024)} MB",
-                where=where, hint="is this the right file?",
-            )
-        with p.open("rb") as handle:
-            data = handle.read(limit + 1)
-    except FileNotFoundError:
-        raise CertificateError("no such file", where=where) from None
-    except PermissionError:
-        raise CertificateError("cannot be read: permission denied", where=where) from None
-    except OSError as error:
-        raise CertificateError(f"cannot be read: {error.strerror or error}", where=where) from None
+    from configgen import readers  # the input layer; imported here, the one place that reads
+
+    data = readers.read_bytes(path, readers.CERTIFICATE, limit)
     if not data:
-        raise CertificateError("is empty", where=where)
+        raise CertificateError("is empty", where=str(path))
     return data
 
 

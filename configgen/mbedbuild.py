@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from configgen import output
 from configgen.errors import ConfiggenError
 from configgen.sources import SourceTree, cache_dir
 
@@ -75,9 +76,7 @@ def write_config(tree: SourceTree, header_text: str) -> Path:
     path = cache_dir() / "configs" / f"{key}.h"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".new")
-        tmp.write_text(header_text)
-        os.replace(tmp, path)
+        output.write_text(path, header_text)
     return path
 
 

@@ -10,23 +10,17 @@ here with a table per section rather than through a generic schema library.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from configgen import costs
+from configgen import costs, readers, values
 from configgen.errors import ProfileError
-from configgen.kb.model import LINES
+from configgen.kb import model as knowledge
+from configgen.kb.model import LINES, KnowledgeBase, Option
 from configgen.resources import data_dir
 from configgen.sdk import esp_idf_releases
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 TLS_VERSIONS = ("1.2", "1.3")
 FORMATS = ("header", "esp-idf", "zephyr")  # what `generate` writes (README: outputs)
@@ -125,20 +119,7 @@ class Profile:
 
 def read_toml(path: Path) -> dict[str, Any]:
     """A TOML file's table; ProfileError naming the file for anything unreadable."""
-    try:
-        text = path.read_bytes()
-    except FileNotFoundError:
-        raise ProfileError("no such file", where=str(path)) from None
-    except IsADirectoryError:
-        raise ProfileError("is a directory, not a TOML file", where=str(path)) from None
-    except OSError as error:
-        raise ProfileError(f"cannot read: {error.strerror}", where=str(path)) from None
-    try:
-        return tomllib.loads(text.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ProfileError("not UTF-8 text", where=str(path)) from None
-    except tomllib.TOMLDecodeError as error:
-        raise ProfileError(f"TOML syntax error: {error}", where=str(path)) from None
+    return readers.read_toml(path, readers.PROFILE)
 
 
 class _Checker:
@@ -166,10 +147,9 @@ class _Checker:
             return default
         value = self.table[key]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            expected = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
-            raise ProfileError(
-                f"must be {_names.get(expected, expected)}, not {_kind(value)}", where=self.where(key)
-            )
+            expected = " or ".join(_names.get(k.__name__, k.__name__)
+                                   for k in (kind if isinstance(kind, tuple) else (kind,)))
+            raise ProfileError(f"must be {expected}, not {_kind(value)}", where=self.where(key))
         problem = check(value) if check else None
         if problem:
             raise ProfileError(problem, where=self.where(key))
@@ -209,8 +189,9 @@ def _kind(value: Any) -> str:
     return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
 
 
-def load_board(name_or_path: str, relative_to: Path | None = None) -> Board:
-    """A board profile by name (profiles/NAME.toml) or by path to the user's own file."""
+def load_board(name_or_path: str, relative_to: Path | None = None, where: str | None = None) -> Board:
+    """A board profile by name (profiles/NAME.toml) or by path to the user's own file;
+    `where` names the key that asked for it (tls.toml:board)."""
     if name_or_path.endswith(".toml") or "/" in name_or_path:
         path = Path(name_or_path)
         if relative_to is not None and not path.is_absolute():
@@ -221,7 +202,8 @@ def load_board(name_or_path: str, relative_to: Path | None = None) -> Board:
         shown = f"profiles/{name_or_path}.toml"
         if not path.is_file():
             known = ", ".join(board_names())
-            raise ProfileError(f"unknown board {name_or_path!r} (known: {known})")
+            raise ProfileError(f"unknown board {values.echo(name_or_path)!r} (known: {known})",
+                               where=where)
     c = _Checker(path, "", read_toml(path))
     lines = c.strings("mbedtls", allowed=LINES)
     board = Board(
@@ -291,7 +273,7 @@ def load(path: Path, mbedtls: str | None = None) -> Profile:
     data = read_toml(path)
     base = path.parent
     top = _Checker(path, "", data)
-    board = load_board(top.get("board", str), base)
+    board = load_board(top.get("board", str), base, top.where("board"))
     line = mbedtls or top.get("mbedtls", str, board.mbedtls[0])
     top.read.add("mbedtls")
     if line not in LINES:
@@ -306,6 +288,10 @@ def load(path: Path, mbedtls: str | None = None) -> Profile:
         _server(path, index, entry)
         for index, entry in enumerate(top.get("server", list, []))
     )
+    if not servers:
+        raise ProfileError("names no server: a profile needs at least one [[server]] table",
+                           where=top.where("server"),
+                           hint="add [[server]] with host = ... and port = ... (see README.md)")
     trust = _Checker(path, "trust", top.get("trust", dict, {}))
     ca = tuple(_file(base, trust, "ca", p) for p in trust.strings("ca", ()))
     ca_format = trust.choice("format", ("pem", "der"), "pem")
@@ -316,8 +302,9 @@ def load(path: Path, mbedtls: str | None = None) -> Profile:
     client.done()
     policy = _policy(path, top.get("policy", dict, {}), line)
     overrides = _Checker(path, "overrides", top.get("overrides", dict, {}))
-    enable = _overrides(path, "overrides.enable", overrides.get("enable", dict, {}))
-    disable = _overrides(path, "overrides.disable", overrides.get("disable", dict, {}))
+    kb = knowledge.load(line)
+    enable = _overrides(path, "overrides.enable", overrides.get("enable", dict, {}), kb)
+    disable = _overrides(path, "overrides.disable", overrides.get("disable", dict, {}), kb)
     overrides.done()
     output_format = top.choice("format", FORMATS, "header")
     esp_idf = top.get("esp_idf", str, board.esp_idf, _esp_idf_release)
@@ -342,22 +329,23 @@ def load(path: Path, mbedtls: str | None = None) -> Profile:
     )
 
 
-def _file(base: Path, checker: _Checker, key: str, name: str) -> Path:
+def _file(base: Path, checker: _Checker, key: str, name: str,
+          hint: str = "paths are relative to the profile's directory") -> Path:
     path = base / name
     if not path.is_file():
-        raise ProfileError(f"{name!r}: no such file", where=checker.where(key),
-                           hint="paths are relative to the profile's directory")
+        problem = "is not a regular file" if name and path.exists() else "no such file"
+        raise ProfileError(f"{values.echo(name, 200)!r}: {problem}", where=checker.where(key), hint=hint)
     return path
 
 
 def _server(path: Path, index: int, table: Any) -> Server:
     c = _Checker(path, f"server.{index}", table)
-    host = c.get("host", str)
+    host = c.get("host", str, check=values.host_problem)
     port = c.get("port", int, 443, lambda v: None if 0 < v < 65536 else "must be a TCP port (1-65535)")
     snapshot = c.get("snapshot", str, None)
-    if snapshot is not None and not (path.parent / snapshot).is_file():
-        raise ProfileError(f"{snapshot!r}: no such file", where=c.where("snapshot"),
-                           hint="record one with 'configgen probe HOST:PORT -o FILE'")
+    if snapshot is not None:
+        _file(path.parent, c, "snapshot", snapshot,
+              hint="record one with 'configgen probe HOST:PORT -o FILE'")
     server = Server(
         name=c.get("name", str, f"{host}:{port}"),
         host=host,
@@ -396,21 +384,13 @@ def _policy(path: Path, table: Any, line: str) -> Policy:
         allow_weak_ciphers=c.get("allow_weak_ciphers", bool, False),
         psk=c.get("psk", bool, False),
         margin=c.choice("margin", MARGINS, "minimal"),
-        at=c.get("at", str, None, _iso_date),
+        at=c.get("at", str, None, values.date_problem),
     )
     c.done()
     return policy
 
 
-def _iso_date(value: str) -> str | None:
-    try:
-        dt.date.fromisoformat(value)
-    except ValueError:
-        return f"{value!r} is not a date (use YYYY-MM-DD)"
-    return None
-
-
-def _overrides(path: Path, section: str, table: Any) -> tuple[Override, ...]:
+def _overrides(path: Path, section: str, table: Any, kb: KnowledgeBase) -> tuple[Override, ...]:
     c = _Checker(path, section, table)
     found = []
     for name in sorted(table):
@@ -421,9 +401,34 @@ def _overrides(path: Path, section: str, table: Any) -> tuple[Override, ...]:
             found.append(Override(name, None, entry))
             continue
         inner = _Checker(path, f"{section}.{name}", entry)
-        value = inner.get("value", (str, int))
+        value = inner.get("value", (str, int), check=lambda v: value_problem(kb.option(name), v))
         found.append(Override(name, str(value), inner.get("reason", str)))
         inner.done()
     c.done()
     return tuple(found)
 
+
+
+INT_MAX = 2**31 - 1  # C int on the 32-bit targets mbedTLS runs on
+_NUMERIC = re.compile(r"(?:0[xX][0-9a-fA-F]+|[0-9]+)[uUlL]*")
+
+
+def value_problem(option: Option | None, value: str | int) -> str | None:
+    """What is wrong with an override's value for this option, or None. An option whose
+    default value in mbedTLS's header is a number takes an integer from 0 to INT_MAX (the
+    ranges mbedTLS's check_config.h states are checked when the header is resolved); a flag
+    takes no value; any value is one line of C without comments."""
+    text = str(value)
+    if option is not None and option.is_flag:
+        return (f"{option.name} is an on/off option and takes no value: write "
+                f'{option.name} = "reason"')
+    if option is not None and option.value is not None and _NUMERIC.fullmatch(option.value):
+        number = value if isinstance(value, int) else values.integer(value)
+        if number is None:
+            return f"{values.echo(text)!r} is not an integer ({option.name} is a number, e.g. {option.value})"
+        if not 0 <= number <= INT_MAX:
+            return f"must be from 0 to {INT_MAX}, not {values.echo(text)}"
+        return None
+    if not text.strip() or any(c in text for c in "\r\n\0") or "/*" in text or "//" in text:
+        return f"{values.echo(text)!r} is not a one-line C value"
+    return None

@@ -39,7 +39,7 @@ from configgen import profile as profiles
 from configgen.certfacts import CertFacts, FileFacts
 from configgen.commands.probe import parse_server
 from configgen.errors import ConfiggenError
-from configgen.generate import Generated, anchors, check_time, command_for, generate
+from configgen.generate import ENV_KEY_PASSWORD, Generated, anchors, check_time, command_for, generate
 from configgen.output import write_if_changed
 from configgen.probe import ServerFacts, Target, Timeouts, probe, snapshot
 from configgen.probe.plan import target_for
@@ -629,6 +629,22 @@ class Declined(Exception):
 # --- the run ---------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _key_password(password: str | None) -> Iterator[None]:
+    """The device key's password where generate and configgen's test client read it
+    (CONFIGGEN_KEY_PASSWORD), for the duration of the block; never written anywhere."""
+    before = os.environ.get(ENV_KEY_PASSWORD)
+    if password:
+        os.environ[ENV_KEY_PASSWORD] = password
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(ENV_KEY_PASSWORD, None)
+        else:
+            os.environ[ENV_KEY_PASSWORD] = before
+
+
 @dataclass(frozen=True)
 class Wizard:
     """One run: where to write, how to ask, how to probe (tests replace the last two)."""
@@ -712,11 +728,12 @@ class Wizard:
             command = None
             if loaded.format != "header":  # the profile names an SDK format; the wizard shows the header
                 command = f"{command_for(loaded, str(self.header_path), None, True)} --format header"
-            result = generate(loaded, str(self.header_path), offline=True, command=command)
-            print("\nWhat the header enables, and why\n" + "\n".join(enabled_lines(result)) + "\n")
-            tree = state.answered.get("mbedtls.source")
-            proven = prove(result.text, loaded, anchors(loaded), Mode.AUTO, [tree] if tree else None,
-                           lambda what: print(f"  {what}..."))
+            with _key_password(password):  # in this process's memory only, for generate and the proof
+                result = generate(loaded, str(self.header_path), offline=True, command=command)
+                print("\nWhat the header enables, and why\n" + "\n".join(enabled_lines(result)) + "\n")
+                tree = state.answered.get("mbedtls.source")
+                proven = prove(result.text, loaded, anchors(loaded), Mode.AUTO, [tree] if tree else None,
+                               lambda what: print(f"  {what}..."))
             print("Verified before writing\n" + "\n".join(f"  {line}" for line in proven.banner()) + "\n")
             if result.options.warnings:
                 print("Warnings\n" + "\n".join(f"  {w}" for w in result.options.warnings) + "\n")

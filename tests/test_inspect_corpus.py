@@ -86,7 +86,9 @@ def _only_anchor_options(kb, cert, profile):
 
 def test_a_header_generated_for_each_root_alone_parses_it(tree, roots, tmp_path):
     kb = kbmod.load(tree.line)
-    (tmp_path / "tls.toml").write_text(f'board = "linux-host"\nmbedtls = "{tree.line}"\n')
+    # a profile needs a server; the anchor-only Inputs below leave it out
+    (tmp_path / "tls.toml").write_text(f'board = "linux-host"\nmbedtls = "{tree.line}"\n'
+                                       '[[server]]\nhost = "127.0.0.1"\n')
     profile = profiles.load(tmp_path / "tls.toml")
     groups: dict[tuple, list[Path]] = defaultdict(list)
     option_sets = {}

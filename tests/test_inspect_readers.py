@@ -181,7 +181,7 @@ def test_unreadable_file_as_root(bad_files, monkeypatch):
     def refuse(*_args, **_kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "open", refuse)
+    monkeypatch.setattr(os, "open", refuse)
     with pytest.raises(CertificateError, match="cannot be read: permission denied") as caught:
         inspect.read_bytes(bad_files["unreadable"])
     assert caught.value.where == str(bad_files["unreadable"])

@@ -3,6 +3,7 @@ no network (the probe replays a golden snapshot), as questionary's own tests dri
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 from collections.abc import Iterator
@@ -51,7 +52,7 @@ RERUN = [ENTER, ENTER, ENTER, ENTER, "n", ENTER, ENTER, ENTER, ENTER, "y", ENTER
 
 def replay(target: Target, progress) -> ServerFacts:
     progress(1, "replayed")
-    return snapshot.load(CASE / "server.json")
+    return dataclasses.replace(snapshot.load(CASE / "server.json"), host=target.host, port=target.port)
 
 
 @pytest.fixture

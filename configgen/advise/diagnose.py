@@ -32,27 +32,32 @@ _MANGLED = str.maketrans({
     "\u200b": None, "\ufeff": None,
 })
 # file.c:1234: |2|   (any path; also with the file part or the level part alone)
-_PREFIX = re.compile(r"(?:[\w./\\-]+\.[ch]\s*:\s*\d{1,5}\s*:\s*)?\|\s*\d\s*\|\s?"
-                     r"|[\w./\\-]+\.[ch]\s*:\s*\d{1,5}\s*:\s")
-_SDK_PREFIX = re.compile(r"(?m)^\s*(?:\[[\d:. ]+\]\s*|[IWEDV] \(\d+\) [\w-]+:\s)")
+# Every repetition is bounded and every line is cut to MAX_LINE characters, so reading a log
+# takes time linear in its length whatever it holds (an unbounded [\w./-]+ before ".c:" took
+# seconds on one 20 KB line).
+MAX_LINE = 4096
+_FILE = r"(?<![\w./\\-])[\w./\\-]{1,256}\.[ch][ \t]{0,4}:[ \t]{0,4}\d{1,5}[ \t]{0,4}:"  # at a path's start
+_PREFIX = re.compile(_FILE + r"[ \t]{0,4}\|[ \t]{0,4}\d[ \t]{0,4}\|[ \t]?|\|[ \t]{0,4}\d[ \t]{0,4}\|[ \t]?|"
+                     + _FILE + r"\s")
+_SDK_PREFIX = re.compile(r"(?m)^[ \t]{0,64}(?:\[[\d:. ]{1,40}\][ \t]{0,8}|[IWEDV] \(\d{1,12}\) [\w-]{1,64}:\s)")
 
-_ERROR = re.compile(r"(\w+)\(\)(?: \w+)? returned (-?\d+) \( ?(-?0x[0-9a-fA-F]+) ?\)")
+_ERROR = re.compile(r"\b(\w{1,80})\(\)(?: \w{1,40})? returned (-?\d{1,12}) \( ?(-?0x[0-9a-fA-F]{1,8}) ?\)")
 _FINAL = re.compile(
-    r"! (mbedtls_\w+)(?:\(\))? returned (-?(?:0x)?[0-9a-fA-F]+)"
-    r"|error (-0x[0-9a-fA-F]+) in (\w+)(?: \(([^)]*)\))?"
-    r"|Last error was: (-?0x[0-9a-fA-F]+|-\d+)")
-_RECV = re.compile(r"f_recv[\w()]* returned (-?\d+)")
+    r"! (mbedtls_\w{1,80})(?:\(\))? returned (-?(?:0x)?[0-9a-fA-F]{1,12})"
+    r"|error (-0x[0-9a-fA-F]{1,8}) in (\w{1,80})(?: \(([^)]{0,200})\))?"
+    r"|Last error was: (-?0x[0-9a-fA-F]{1,8}|-\d{1,12})")
+_RECV = re.compile(r"f_recv[\w()]{0,40} returned (-?\d{1,12})")
 _SUITE = re.compile(r"add ciphersuite: (?:0x)?([0-9a-fA-F]{1,4})\b")
 _CHOSEN = re.compile(r"server hello, chosen ciphersuite: (?:0x)?([0-9a-fA-F]{1,4})\b")
-_SNI = re.compile(r"adding server name extension: ([^\s\"']+)")
-_EXTENSION = re.compile(r"adding (\w+(?: \w+)?) extension\b")
-_GROUP = re.compile(r"NamedGroup: (\w+)")
+_SNI = re.compile(r"adding server name extension: ([^\s\"']{1,255})")
+_EXTENSION = re.compile(r"adding (\w{1,40}(?: \w{1,40})?) extension\b")
+_GROUP = re.compile(r"NamedGroup: (\w{1,40})")
 _MAX_VERSION = re.compile(r"client hello, max version: \[(\d):(\d)\]")
 _VERSION = re.compile(r"(?:Mbed ?TLS|mbed TLS) (\d+\.\d+\.\d+)")
-_ALERT_IN = re.compile(r"got an alert message, type: \[(\d):(\d+)\]|is a fatal alert message \(msg (\d+)\)")
-_ALERT_OUT = re.compile(r"send alert level=(\d+) message=(\d+)")
+_ALERT_IN = re.compile(r"got an alert message, type: \[(\d):(\d{1,3})\]|is a fatal alert message \(msg (\d{1,3})\)")
+_ALERT_OUT = re.compile(r"send alert level=(\d{1,3}) message=(\d{1,3})")
 _FLAGS = re.compile(r"verify flags:? (?:0x)?([0-9a-fA-F]{1,8})\b|[Vv]erification flags? (?:were )?(?:0x)?([0-9a-fA-F]{8})")
-_ALLOC = re.compile(r"alloc\((\d*)(?: bytes)?\) (?:of [\w -]+? )?failed")
+_ALLOC = re.compile(r"alloc\((\d{0,12})(?: bytes)?\) (?:of [\w -]{1,80}? )?failed")
 _CA_LOAD_FAILED = re.compile(r"Loading the CA root certificate \.\.\. failed")
 _NAME_END = r"(?= issued\s+on| subject alt name| issuer name| subject name| peer certificate| signed using|$)"
 _SUBJECT = re.compile(r"subject name\s*: (.{1,200}?)" + _NAME_END)
@@ -131,6 +136,7 @@ def _code(text: str) -> int:
 
 def normalize(text: str) -> str:
     """The log with forum damage undone, prefixes removed and whitespace collapsed."""
+    text = "\n".join(line[:MAX_LINE] for line in text.splitlines())
     text = text.translate(_MANGLED).replace("\u2026", "...")
     text = _SDK_PREFIX.sub(" ", text)
     text = _PREFIX.sub(" ", text)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from configgen.advise.causes import Cause, Causes
 from configgen.errors import ConfiggenError
 from configgen.kb import releases
+from configgen.values import echo
 from configgen.kb.errcodes import describe, describe_flags, split
 from configgen.kb.model import ErrorCode, KnowledgeBase, VerifyFlag
 
@@ -25,7 +26,8 @@ class AdviceInputError(ConfiggenError):
     """A code, flag value, log or header the advisor cannot read."""
 
 
-_NUMBER = re.compile(r"^\(?\s*(?P<sign>[-\u2212\u2013]?)\s*(?P<hex>0x)?(?P<digits>[0-9a-f]+)\s*\)?$",
+# At most 20 digits: no code or flag set needs more, and int() refuses more than 4,300.
+_NUMBER = re.compile(r"^\(?\s*(?P<sign>[-\u2212\u2013]?)\s*(?P<hex>0x)?(?P<digits>[0-9a-f]{1,20})\s*\)?$",
                      re.IGNORECASE)
 
 
@@ -33,7 +35,7 @@ def parse_number(text: str) -> tuple[bool, int]:
     """(negative, magnitude) of "-0x2700", "0x2700", "-9984", "9984"; hex needs 0x."""
     found = _NUMBER.match(text.strip())
     if not found or (not found["hex"] and not found["digits"].isdigit()):
-        raise AdviceInputError(f"'{text}' is not a number (write it as -0x2700, 0x2700 or -9984)")
+        raise AdviceInputError(f"'{echo(text)}' is not a number (write it as -0x2700, 0x2700 or -9984)")
     return bool(found["sign"]), int(found["digits"], 16 if found["hex"] else 10)
 
 
@@ -47,10 +49,10 @@ def parse_code(text: str) -> int:
     if not negative and 0x80000000 <= magnitude <= 0xFFFFFFFF:
         magnitude = 0x100000000 - magnitude
     if magnitude == 0:
-        raise AdviceInputError(f"'{text}' is 0, which mbedTLS uses for success, not an error")
+        raise AdviceInputError(f"'{echo(text)}' is 0, which mbedTLS uses for success, not an error")
     if magnitude > 0x7FFF:
         raise AdviceInputError(
-            f"'{text}' is not an mbedTLS error code: they lie between -0x0001 and -0x7FFF"
+            f"'{echo(text)}' is not an mbedTLS error code: they lie between -0x0001 and -0x7FFF"
         )
     return -magnitude
 
@@ -59,7 +61,7 @@ def parse_flags(text: str) -> int:
     """X.509 verify flags ("0x08", "8", "0x00004008")."""
     negative, value = parse_number(text)
     if negative or value == 0 or value > 0xFFFFFFFF:
-        raise AdviceInputError(f"'{text}' is not a set of X.509 verify flags (e.g. 0x08)")
+        raise AdviceInputError(f"'{echo(text)}' is not a set of X.509 verify flags (e.g. 0x08)")
     return value
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 from configgen import kb as knowledge
+from configgen import readers
 from configgen.advise import causes
 from configgen.advise.diagnose import diagnose, read_log
 from configgen.advise.explain import AdviceInputError
@@ -15,6 +15,8 @@ from configgen.commands.explain import add_release_option
 from configgen.kb import releases
 from configgen.kb.model import LINES
 from configgen.report import text
+
+LOG = readers.Kind("a debug log", 16 * readers.MIB, AdviceInputError)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,10 +28,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def read_text(name: str) -> str:
     """The log's text (the I/O edge): binary files and empty logs are refused."""
-    try:
-        data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
-    except OSError as error:
-        raise AdviceInputError(f"cannot read it: {error.strerror}", where=name) from None
+    if name == "-":
+        data = sys.stdin.buffer.read(LOG.limit + 1)
+        if len(data) > LOG.limit:
+            raise AdviceInputError(f"is more than {LOG.limit // readers.MIB} MB: not a debug log",
+                                   where="stdin")
+    else:
+        data = readers.read_bytes(name, LOG)
     if b"\0" in data:
         raise AdviceInputError("is a binary file, not a debug log", where=name)
     if not data.strip():
@@ -43,7 +48,10 @@ def read_text(name: str) -> str:
 def run(args: argparse.Namespace) -> int:
     every = [knowledge.load(line) for line in LINES]
     log = read_text(args.log)
-    trace = read_log(log, [(f.bit, f.description) for f in every[-1].verify_flags])
+    try:
+        trace = read_log(log, [(f.bit, f.description) for f in every[-1].verify_flags])
+    except AdviceInputError as error:
+        raise AdviceInputError(error.message, where=args.log, hint=error.hint) from None
     if args.mbedtls:
         trace = replace(trace, line=args.mbedtls)
     if args.release:

@@ -16,7 +16,7 @@ from configgen.advise.diff import diff
 from configgen.errors import ConfiggenError, SourceTreeError
 from configgen.generate import generate
 from configgen.kb.model import LINES
-from configgen.output import write_if_changed
+from configgen.output import current_text, write_if_changed
 from configgen.prove import Mode
 from configgen.report import text as report
 from configgen.sdk.outputs import generate_format
@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     text = result.text
     if result.release.end_of_life:
         print(f"configgen: warning: {result.release.end_of_life}", file=sys.stderr)
-    for warning in result.options.warnings:
+    for warning in result.notes + result.options.warnings:
         print(f"configgen: warning: {warning}", file=sys.stderr)
     if result.proven is not None and result.proven.version is None:
         print(f"configgen: warning: the header is unverified: {result.proven.skipped}", file=sys.stderr)
@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         if args.output == "-":
             print("configgen: --check needs -o HEADER", file=sys.stderr)
             return 2
-        if _stale(Path(args.output), text):
+        if current_text(Path(args.output)) != text:
             print(f"{args.output} is stale: run '{result.command}'", file=sys.stderr)
             print("\n".join(_in_words(Path(args.output), text, profile.mbedtls)), file=sys.stderr)
             return 1

@@ -32,6 +32,7 @@ from typing import Any
 from configgen import chain as chainmod
 from configgen import inspect as insp
 from configgen import kb as kbmod
+from configgen import values
 from configgen.certfacts import FileFacts
 from configgen.errors import ConfiggenError
 from configgen.kb.model import LINES
@@ -53,23 +54,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    at = _at(args.at) if args.at else dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    at = values.instant(args.at, "--at") if args.at else dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     lines = [args.mbedtls] if args.mbedtls else list(LINES)
     kbs = {line: kbmod.load(line) for line in lines}
     files = [_load(path, args.password_env) for path in args.files]
     anchors = [_load(path, args.password_env) for path in args.ca]
+    for path, anchor in zip(args.ca, anchors):
+        if not anchor.certificates:
+            raise ConfiggenError("holds no certificate: --ca names the trust anchors' certificates",
+                                 where=path)
     report = build_report(files, anchors, args.host, at, kbs)
     print(json.dumps(report, indent=1, sort_keys=True) if args.json else render_text(report))
     return 1 if any(p["severity"] == "error" for p in report["problems"]) else 0
-
-
-def _at(text: str) -> dt.datetime:
-    try:
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfiggenError(f"{text!r} is not a date; use ISO 8601 like 2026-06-01 or 2026-06-01T12:00:00Z",
-                             where="--at") from None
-    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
 
 
 def _load(path: str, password_env: str | None) -> FileFacts:

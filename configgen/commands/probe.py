@@ -7,8 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from configgen import kb
-from configgen.errors import ProbeError
+from configgen import kb, values
 from configgen.probe import Timeouts, probe, snapshot, text
 from configgen.probe.plan import target_for
 
@@ -30,9 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the facts as JSON")
     parser.add_argument("-o", "--output", metavar="SNAPSHOT.json",
                         help="write the snapshot to this file ('-' for stdout)")
-    parser.add_argument("--timeout", type=float, default=5.0, metavar="S",
+    parser.add_argument("--timeout", type=_seconds("--timeout"), default=5.0, metavar="S",
                         help="seconds to connect, and for the server to answer (default 5)")
-    parser.add_argument("--deadline", type=float, default=30.0, metavar="S",
+    parser.add_argument("--deadline", type=_seconds("--deadline"), default=30.0, metavar="S",
                         help="seconds for the whole probe, a hard bound: a probe that "
                         "cannot finish in time fails (exit 2) rather than report half "
                         "the facts (default 30)")
@@ -40,18 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_server(text_: str) -> tuple[str, int]:
     """HOST, HOST:PORT, [IPv6]:PORT or a bare IPv6 address -> (host, port)."""
-    where = text_
-    host, port = text_, str(DEFAULT_PORT)
-    if text_.startswith("["):
-        end = text_.find("]")
-        if end < 0 or (text_[end + 1:] and not text_[end + 1:].startswith(":")):
-            raise ProbeError("malformed address: use [IPv6]:PORT", where=where)
-        host, port = text_[1:end], text_[end + 2:] or str(DEFAULT_PORT)
-    elif text_.count(":") == 1:
-        host, port = text_.split(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ProbeError("expected HOST[:PORT] with a port from 1 to 65535", where=where)
-    return host, int(port)
+    return values.host_port(text_, DEFAULT_PORT)
+
+
+def _seconds(option: str) -> Callable[[str], float]:
+    return lambda text_: values.seconds(text_, option)
 
 
 def _progress(where: str) -> Callable[[int, str], None] | None:
@@ -67,10 +59,6 @@ def _progress(where: str) -> Callable[[int, str], None] | None:
 
 def run(args: argparse.Namespace) -> int:
     host, port = parse_server(args.server)
-    for flag, value in (("--timeout", args.timeout), ("--deadline", args.deadline)):
-        if not 0 < value <= MAX_SECONDS:  # also false for nan
-            raise ProbeError(f"{flag} must be a number of seconds above 0 and at most "
-                             f"{MAX_SECONDS}, not {value:g}")
     target = target_for(host, port, args.sni, tuple(args.alpn), args.mbedtls,
                         kb.load(args.mbedtls).suites, psk=args.psk)
     progress = _progress(target.where)

@@ -7,9 +7,9 @@ ServerFacts, so the same facts always give the same bytes.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from configgen import output, readers
 from configgen.errors import ProbeError
 from configgen.probe.facts import ServerFacts
 
@@ -20,28 +20,22 @@ def dumps(facts: ServerFacts) -> str:
 
 
 def save(facts: ServerFacts, path: Path) -> None:
-    """Write the snapshot to `path` (through path.new and os.replace)."""
-    tmp = path.with_name(path.name + ".new")
-    try:
-        tmp.write_text(dumps(facts), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as error:
-        raise ProbeError(f"cannot write the snapshot: {error.strerror}", where=str(path)) from None
+    """Write the snapshot to `path` (atomically, through configgen.output)."""
+    output.write_text(path, dumps(facts))
 
 
-def load(path: Path) -> ServerFacts:
-    """Read a snapshot; ProbeError naming the file when it cannot be used."""
+def load(path: Path, endpoint: tuple[str, int] | None = None) -> ServerFacts:
+    """Read a snapshot; ProbeError naming the file when it cannot be used, or when it was
+    recorded for another server than `endpoint` (host, port)."""
+    data = readers.read_json(path, readers.SNAPSHOT)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ProbeError(f"cannot read the snapshot: {error.strerror}", where=str(path)) from None
-    except UnicodeDecodeError:
-        raise ProbeError("the snapshot is not UTF-8 text", where=str(path)) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ProbeError(f"the snapshot is not JSON: {error}", where=str(path)) from None
-    try:
-        return ServerFacts.from_json(data)
+        facts = ServerFacts.from_json(data)
     except ProbeError as error:
         raise ProbeError(error.message, where=str(path), hint=error.hint) from None
+    if endpoint is not None and (facts.host.lower(), facts.port) != (endpoint[0].lower(), endpoint[1]):
+        raise ProbeError(
+            f"was recorded for {facts.host}:{facts.port}, not for {endpoint[0]}:{endpoint[1]}",
+            where=str(path),
+            hint=f"record it again with 'configgen probe {endpoint[0]}:{endpoint[1]} -o {path}', "
+            "or correct host and port in the profile")
+    return facts

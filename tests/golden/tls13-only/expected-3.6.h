@@ -29,7 +29,7 @@
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
     /* via mbedTLS 3.6.6 dependency: MBEDTLS_SSL_PROTO_TLS1_3 defined without MBEDTLS_SSL_KEEP_PEER_CERTIFICATE (mbedtls/check_config.h:841) */
 #define MBEDTLS_SSL_PROTO_TLS1_3
-    /* via 127.0.0.1:25004: accepts 0x1301 TLS1-3-AES-128-GCM-SHA256 (one of 3 accepted TLS 1.3 suites; by the board's priority, future, flash, compute, heap: ~242 M instructions for a reference handshake, 12.8 KiB peak heap; runner-up 0x1303 TLS1-3-CHACHA20-POLY1305-SHA256: +0.4 KiB of code, ~242 M instructions for a reference handshake, 12.8 KiB peak heap) */
+    /* via 127.0.0.1:25004: accepts 0x1303 TLS1-3-CHACHA20-POLY1305-SHA256 (one of 3 accepted TLS 1.3 suites; by the board's priority, future, flash, compute, heap: ~242 M instructions for a reference handshake, 11.0 KiB peak heap; runner-up 0x1301 TLS1-3-AES-128-GCM-SHA256: -0.4 KiB of code, ~242 M instructions for a reference handshake, 12.8 KiB peak heap) */
     /* via 127.0.0.1:25004: accepts TLS 1.3; TLS 1.3 chosen */
 #define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ENABLED
     /* via 127.0.0.1:25004: accepts TLS 1.3; TLS 1.3 chosen */
@@ -38,7 +38,7 @@
 
 /* Mbed TLS modules ------------------------------------------------------------ */
 #define MBEDTLS_AES_C
-    /* via 127.0.0.1:25004: accepts 0x1301 TLS1-3-AES-128-GCM-SHA256 (one of 3 accepted TLS 1.3 suites; by the board's priority, future, flash, compute, heap: ~242 M instructions for a reference handshake, 12.8 KiB peak heap; runner-up 0x1303 TLS1-3-CHACHA20-POLY1305-SHA256: +0.4 KiB of code, ~242 M instructions for a reference handshake, 12.8 KiB peak heap) */
+    /* via mbedTLS 3.6.6 dependency: MBEDTLS_CTR_DRBG_C defined, but not all prerequisites (mbedtls/check_config.h:104) */
 #define MBEDTLS_ASN1_PARSE_C
     /* via mbedTLS 3.6.6 dependency: MBEDTLS_ECDSA_C defined, but not all prerequisites (mbedtls/check_config.h:170) */
 #define MBEDTLS_ASN1_WRITE_C
@@ -47,6 +47,10 @@
     /* via profile.toml: [trust].format = "pem" */
 #define MBEDTLS_BIGNUM_C
     /* via mbedTLS 3.6.6 dependency: MBEDTLS_ECP_C defined (or a subset enabled), but not all prerequisites (mbedtls/check_config.h:221) */
+#define MBEDTLS_CHACHA20_C
+    /* via mbedTLS 3.6.6 dependency: MBEDTLS_CHACHAPOLY_C defined, but not all prerequisites (mbedtls/check_config.h:268) */
+#define MBEDTLS_CHACHAPOLY_C
+    /* via 127.0.0.1:25004: accepts 0x1303 TLS1-3-CHACHA20-POLY1305-SHA256 (one of 3 accepted TLS 1.3 suites; by the board's priority, future, flash, compute, heap: ~242 M instructions for a reference handshake, 11.0 KiB peak heap; runner-up 0x1301 TLS1-3-AES-128-GCM-SHA256: -0.4 KiB of code, ~242 M instructions for a reference handshake, 12.8 KiB peak heap) */
 #define MBEDTLS_CIPHER_C
     /* via mbedTLS 3.6.6 dependency: MBEDTLS_SSL_TLS_C defined, but not all prerequisites (mbedtls/check_config.h:889) */
 #define MBEDTLS_CTR_DRBG_C
@@ -59,8 +63,6 @@
     /* via ../../data/certs/p256-root.pem: "P-256 Root" has an EC secp256r1 key */
 #define MBEDTLS_ENTROPY_C
     /* via every device: the handshake needs random numbers */
-#define MBEDTLS_GCM_C
-    /* via 127.0.0.1:25004: accepts 0x1301 TLS1-3-AES-128-GCM-SHA256 (one of 3 accepted TLS 1.3 suites; by the board's priority, future, flash, compute, heap: ~242 M instructions for a reference handshake, 12.8 KiB peak heap; runner-up 0x1303 TLS1-3-CHACHA20-POLY1305-SHA256: +0.4 KiB of code, ~242 M instructions for a reference handshake, 12.8 KiB peak heap) */
 #define MBEDTLS_HKDF_C
     /* via mbedTLS 3.6.6 dependency: MBEDTLS_SSL_PROTO_TLS1_3 defined, but not all prerequisites (mbedtls/check_config.h:820) */
 #define MBEDTLS_MD_C
@@ -74,15 +76,17 @@
     /* via ../../data/certs/p256-root.pem: "P-256 Root" has an EC secp256r1 key */
 #define MBEDTLS_PK_PARSE_C
     /* via mbedTLS 3.6.6 dependency: MBEDTLS_X509_USE_C defined, but not all prerequisites (mbedtls/check_config.h:1024) */
+#define MBEDTLS_POLY1305_C
+    /* via mbedTLS 3.6.6 dependency: MBEDTLS_CHACHAPOLY_C defined, but not all prerequisites (mbedtls/check_config.h:272) */
 #define MBEDTLS_PSA_CRYPTO_C
     /* via mbedTLS 3.6.6 dependency: MBEDTLS_SSL_PROTO_TLS1_3 defined, but not all prerequisites (mbedtls/check_config.h:820) */
 #define MBEDTLS_SHA256_C
     /* via ../../data/certs/p256-root.pem: "P-256 Root" is signed ecdsa-with-SHA256 */
-    /* via 127.0.0.1:25004: accepts 0x1301 TLS1-3-AES-128-GCM-SHA256 (one of 3 accepted TLS 1.3 suites; by the board's priority, future, flash, compute, heap: ~242 M instructions for a reference handshake, 12.8 KiB peak heap; runner-up 0x1303 TLS1-3-CHACHA20-POLY1305-SHA256: +0.4 KiB of code, ~242 M instructions for a reference handshake, 12.8 KiB peak heap) */
+    /* via 127.0.0.1:25004: accepts 0x1303 TLS1-3-CHACHA20-POLY1305-SHA256 (one of 3 accepted TLS 1.3 suites; by the board's priority, future, flash, compute, heap: ~242 M instructions for a reference handshake, 11.0 KiB peak heap; runner-up 0x1301 TLS1-3-AES-128-GCM-SHA256: -0.4 KiB of code, ~242 M instructions for a reference handshake, 12.8 KiB peak heap) */
 #define MBEDTLS_SSL_CLI_C
     /* via every device: a TLS client */
 #define MBEDTLS_SSL_TLS_C
-    /* via 127.0.0.1:25004: accepts 0x1301 TLS1-3-AES-128-GCM-SHA256 (one of 3 accepted TLS 1.3 suites; by the board's priority, future, flash, compute, heap: ~242 M instructions for a reference handshake, 12.8 KiB peak heap; runner-up 0x1303 TLS1-3-CHACHA20-POLY1305-SHA256: +0.4 KiB of code, ~242 M instructions for a reference handshake, 12.8 KiB peak heap) */
+    /* via 127.0.0.1:25004: accepts 0x1303 TLS1-3-CHACHA20-POLY1305-SHA256 (one of 3 accepted TLS 1.3 suites; by the board's priority, future, flash, compute, heap: ~242 M instructions for a reference handshake, 11.0 KiB peak heap; runner-up 0x1301 TLS1-3-AES-128-GCM-SHA256: -0.4 KiB of code, ~242 M instructions for a reference handshake, 12.8 KiB peak heap) */
     /* via 127.0.0.1:25004: accepts TLS 1.3; TLS 1.3 chosen */
     /* via every device: a TLS client */
 #define MBEDTLS_X509_USE_C
@@ -99,9 +103,9 @@
     /* via 127.0.0.1:25004: largest TLS 1.3 record 431 bytes; application records up to 16,384 bytes (TLS maximum) */
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 512  /* 512 bytes: the ClientHello */
     /* via 127.0.0.1:25004: the device's own handshake messages */
-#define MBEDTLS_SSL_CIPHERSUITES MBEDTLS_TLS1_3_AES_128_GCM_SHA256
-    /* via 127.0.0.1:25004: accepts 0x1301 TLS1-3-AES-128-GCM-SHA256 (one of 3 accepted TLS 1.3 suites; by the board's priority, future, flash, compute, heap: ~242 M instructions for a reference handshake, 12.8 KiB peak heap; runner-up 0x1303 TLS1-3-CHACHA20-POLY1305-SHA256: +0.4 KiB of code, ~242 M instructions for a reference handshake, 12.8 KiB peak heap) */
+#define MBEDTLS_SSL_CIPHERSUITES MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256
+    /* via 127.0.0.1:25004: accepts 0x1303 TLS1-3-CHACHA20-POLY1305-SHA256 (one of 3 accepted TLS 1.3 suites; by the board's priority, future, flash, compute, heap: ~242 M instructions for a reference handshake, 11.0 KiB peak heap; runner-up 0x1301 TLS1-3-AES-128-GCM-SHA256: -0.4 KiB of code, ~242 M instructions for a reference handshake, 12.8 KiB peak heap) */
 
-/* 36 options on; every other option of mbedTLS 3.6.6 is off. */
+/* 38 options on; every other option of mbedTLS 3.6.6 is off. */
 
 #endif /* CONFIGGEN_MBEDTLS_CONFIG_H */

@@ -1,0 +1,124 @@
+"""Every file a command reads, read one way.
+
+`read_bytes(path, kind)` stats the path before opening it, refuses anything but a regular
+file (a FIFO, device or socket would block or never end), opens it without blocking, caps
+its size by kind, and raises the kind's ConfiggenError naming the file for anything that
+goes wrong. `read_text`, `read_toml` and `read_json` add the decoding, and turn every
+decoding failure (bad UTF-8, syntax, numbers Python will not convert, nesting deep enough
+to exhaust the stack) into that same one-line error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from configgen.errors import CertificateError, ConfiggenError, ProbeError, ProfileError
+from configgen.values import echo
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+T = TypeVar("T")
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a file is meant to be: its name in messages, its size cap, its error class."""
+
+    noun: str  # "a TOML file": "is a directory, not a TOML file"
+    limit: int  # bytes
+    error: type[ConfiggenError] = ConfiggenError
+
+
+PROFILE = Kind("a TOML file", 1 * MIB, ProfileError)
+SNAPSHOT = Kind("a probe snapshot", 16 * MIB, ProbeError)
+CERTIFICATE = Kind("a certificate or key file", 10 * MIB, CertificateError)
+
+
+def _size(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def read_bytes(path: str | Path, kind: Kind, limit: int | None = None) -> bytes:
+    """The bytes of a regular file of at most `limit` (default `kind.limit`) bytes."""
+    where = str(path)
+    fail = kind.error
+    limit = kind.limit if limit is None else limit
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise fail(f"is a directory, not {kind.noun}", where=where)
+        if not stat.S_ISREG(info.st_mode):
+            raise fail(f"is not a regular file (a FIFO, device or socket), not {kind.noun}",
+                       where=where)
+        if info.st_size > limit:
+            raise fail(f"is {_size(info.st_size)}; {kind.noun} is at most {_size(limit)}",
+                       where=where, hint="is this the right file?")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped since the stat
+                raise fail(f"is not a regular file, not {kind.noun}", where=where)
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise fail("no such file", where=where) from None
+    except PermissionError:
+        raise fail("cannot be read: permission denied", where=where) from None
+    except OSError as error:
+        raise fail(f"cannot be read: {error.strerror or error}", where=where) from None
+    if len(data) > limit:
+        raise fail(f"is more than {_size(limit)}; {kind.noun} is at most that", where=where)
+    return data
+
+
+@contextmanager
+def decoding(where: str, kind: Kind, problem: str) -> Iterator[None]:
+    """Turn any failure to decode a file into one error naming it: `problem` says what was
+    wrong ("TOML syntax error", "not JSON") before the decoder's own words."""
+    try:
+        yield
+    except RecursionError:
+        raise kind.error("is nested too deeply to read", where=where) from None
+    except UnicodeDecodeError as error:
+        raise kind.error(f"not UTF-8 text (byte {error.start})", where=where) from None
+    except (ValueError, OverflowError, MemoryError) as error:  # TOML/JSON errors are ValueErrors
+        raise kind.error(f"{problem}: {echo(str(error), 120)}", where=where) from None
+
+
+def read_text(path: str | Path, kind: Kind, latin1: bool = False) -> str:
+    """A text file as UTF-8 (`latin1`: as Latin-1 when it is not UTF-8, for logs and headers)."""
+    data = read_bytes(path, kind)
+    if latin1:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode("latin-1")
+    with decoding(str(path), kind, "not text"):
+        return data.decode("utf-8")
+
+
+def parsed(path: str | Path, kind: Kind, problem: str, parse: Callable[[str], T]) -> T:
+    """`parse` of a UTF-8 file, every failure of it a `kind.error` naming the file."""
+    text = read_text(path, kind)
+    with decoding(str(path), kind, problem):
+        return parse(text)
+
+
+def read_toml(path: str | Path, kind: Kind = PROFILE) -> dict[str, Any]:
+    """A TOML file's table."""
+    return parsed(path, kind, "TOML syntax error", tomllib.loads)
+
+
+def read_json(path: str | Path, kind: Kind = SNAPSHOT) -> Any:
+    """A JSON file's value."""
+    return parsed(path, kind, "not JSON", json.loads)
