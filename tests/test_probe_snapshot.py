@@ -100,7 +100,7 @@ def test_bad_addresses_are_usage_errors(address, capsys):
 
 
 def test_address_forms():
-    from configgen.commands.probe import parse_server
+    from configgen.arguments import parse_server
 
     assert parse_server("example.com") == ("example.com", 443)
     assert parse_server("example.com:8883") == ("example.com", 8883)

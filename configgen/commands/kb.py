@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from configgen import sources
-from configgen.commands.sources import add_source_option
+from configgen.arguments import add_source_option
 from configgen.errors import ConfiggenError
 from configgen.kb import changes, extract
 from configgen.kb.model import LINES, data_name

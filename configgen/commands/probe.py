@@ -8,11 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from configgen import kb
+from configgen.arguments import DEFAULT_PORT, parse_server
 from configgen.errors import ProbeError
 from configgen.probe import Timeouts, probe, snapshot, text
 from configgen.probe.plan import target_for
 
-DEFAULT_PORT = 443
 MAX_SECONDS = 3600  # an hour-long probe is a typo; sockets reject absurd timeouts anyway
 
 
@@ -36,22 +36,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds for the whole probe, a hard bound: a probe that "
                         "cannot finish in time fails (exit 2) rather than report half "
                         "the facts (default 30)")
-
-
-def parse_server(text_: str) -> tuple[str, int]:
-    """HOST, HOST:PORT, [IPv6]:PORT or a bare IPv6 address -> (host, port)."""
-    where = text_
-    host, port = text_, str(DEFAULT_PORT)
-    if text_.startswith("["):
-        end = text_.find("]")
-        if end < 0 or (text_[end + 1:] and not text_[end + 1:].startswith(":")):
-            raise ProbeError("malformed address: use [IPv6]:PORT", where=where)
-        host, port = text_[1:end], text_[end + 2:] or str(DEFAULT_PORT)
-    elif text_.count(":") == 1:
-        host, port = text_.split(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ProbeError("expected HOST[:PORT] with a port from 1 to 65535", where=where)
-    return host, int(port)
 
 
 def _progress(where: str) -> Callable[[int, str], None] | None:
