@@ -11,14 +11,12 @@ from configgen import headerfile
 from configgen import kb as knowledge
 from configgen import profile as profiles
 from configgen import sources
-from configgen.advise import causes, debughelp
-from configgen.advise.diff import diff
+from configgen.advise import debughelp
 from configgen.errors import ConfiggenError, SourceTreeError
 from configgen.generate import generate
 from configgen.kb.model import LINES
 from configgen.output import write_if_changed
 from configgen.prove import Mode
-from configgen.report import text as report
 from configgen.sdk.outputs import generate_format
 
 ENV_COMMAND = "CONFIGGEN_COMMAND"
@@ -82,6 +80,10 @@ def _in_words(path: Path, text: str, line: str) -> list[str]:
     if not path.is_file():
         return [f"{path} does not exist yet"]
     if path.suffix == ".h":
+        from configgen.advise import causes  # only --check reads the header in words
+        from configgen.advise.diff import diff
+        from configgen.report import text as report
+
         old = headerfile.parse(path.read_text(), str(path))
         new = headerfile.parse(text, f"{path} (regenerated)")
         return report.header_diff(diff(old, new, knowledge.load(line), causes.security()))
