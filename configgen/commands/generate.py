@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from configgen import headerfile
@@ -63,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _progress():
+def _progress() -> Callable[[str], None]:
     """What generate is doing, on a terminal (proving a header builds mbedTLS: a while)."""
     if not sys.stderr.isatty():
         return lambda _: None

@@ -23,9 +23,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
-Directive = list  # [line, kind, *args]
+Directive = list[Any]  # [line, kind, *args]
 
 _DIRECTIVE_RE = re.compile(r"^\s*#\s*(\w+)\s*(.*)$")
 _DEFINE_RE = re.compile(r"^(\w+)(\([^)]*\))?\s*(.*)$")
@@ -125,7 +125,7 @@ def render(directive: Directive) -> str:
 #   ("not", a)  ("neg", a)  ("inv", a)  ("and", a, b)  ("or", a, b)
 #   ("bin", op, a, b)  ("cond", c, a, b)
 
-Node = tuple
+Node = tuple[Any, ...]
 
 _TOKEN_RE = re.compile(
     r"\s*(?:(0[xX][0-9a-fA-F]+|\d+)[uUlL]*|('(?:\\.|[^'])')|([A-Za-z_]\w*)"
@@ -238,7 +238,7 @@ class _Parser:
 
     def arguments(self) -> list[str]:
         self.take("(")
-        depth, current, args = 0, [], []
+        depth, current, args = 0, list[str](), list[str]()
         while True:
             token = self.take()
             if token == "(":
@@ -271,7 +271,8 @@ class Macros:
     def value(self, node: Node, active: frozenset[str]) -> int:
         kind = node[0]
         if kind == "num":
-            return node[1]
+            number: int = node[1]
+            return number
         if kind == "defined":
             return int(node[1] in self.table)
         if kind == "and":
