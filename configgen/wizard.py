@@ -264,7 +264,10 @@ def _for_questionary(check: Validator, answers: Answers) -> Callable[[str], str 
 
 
 def _confirm(q: Question, default: Any, validate: Any, io: dict[str, Any]) -> questionary.Question:
-    return questionary.confirm(q.message, default=bool(default), instruction=f"({q.help}) ", **io)
+    # Enter confirms, as every other question: answered on the key press alone, a habitual
+    # "n" + Enter also answered the next question (it confirmed writing the files).
+    return questionary.confirm(q.message, default=bool(default), instruction=f"({q.help}) ",
+                               auto_enter=False, **io)
 
 
 def _select(q: Question, default: Any, validate: Any, io: dict[str, Any],
