@@ -393,48 +393,99 @@ def _run_file(
     if depth > 40:
         raise ValueError(f"includes nested too deeply at {name}")
     macros = outcome.macros
-    # Each frame: (this branch active, some branch of this #if already taken, parent active)
-    stack: list[tuple[bool, bool, bool]] = []
-    active = True
-    for directive in program:
-        line, kind = directive[0], directive[1]
-        if kind in ("if", "ifdef", "ifndef"):
-            if active:
-                if kind == "if":
-                    taken = bool(macros.evaluate(directive[2]))
-                else:
-                    taken = macros.defined(directive[2]) == (kind == "ifdef")
+    following, nodes = _compiled(program) if name == "<config>" else _cached(program)
+    value, empty = macros.value, frozenset[str]()
+    # Only directives of active branches are visited: a branch not taken is jumped over to
+    # the next #elif/#else/#endif of its conditional. Each open conditional: taken yet?
+    taken: list[bool] = []
+    i, end = 0, len(program)
+    while i < end:
+        directive = program[i]
+        kind = directive[1]
+        if kind == "if" or kind == "ifdef" or kind == "ifndef":
+            if kind == "if":
+                hold = bool(value(nodes[i] or _parse_at(program, nodes, i), empty))
             else:
-                taken = False
-            stack.append((taken, taken, active))
-            active = taken
+                hold = macros.defined(directive[2]) == (kind == "ifdef")
+            taken.append(hold)
+            i = i + 1 if hold else following[i]
         elif kind == "elif":
-            _, done, parent = stack.pop()
-            taken = parent and not done and bool(macros.evaluate(directive[2]))
-            stack.append((taken, done or taken, parent))
-            active = taken
+            if taken[-1]:
+                i = _endif(program, following, i)
+            elif value(nodes[i] or _parse_at(program, nodes, i), empty):
+                taken[-1] = True
+                i += 1
+            else:
+                i = following[i]
         elif kind == "else":
-            _, done, parent = stack.pop()
-            taken = parent and not done
-            stack.append((taken, True, parent))
-            active = taken
+            if taken[-1]:
+                i = following[i]
+            else:
+                taken[-1] = True
+                i += 1
         elif kind == "endif":
-            _, _, active = stack.pop()
-        elif not active:
-            continue
-        elif kind == "define":
-            macros.table[directive[2]] = (parse_params(directive[3]), directive[4])
-        elif kind == "undef":
-            macros.table.pop(directive[2], None)
-        elif kind == "error":
-            outcome.errors.append(Diagnostic(name, line, directive[2]))
-        elif kind == "include":
-            target = directive[2]
-            if target == "MBEDTLS_CONFIG_FILE":
-                target = "<config>"
-            elif target not in sources:
-                continue
-            _run_file(target, sources[target], sources, outcome, depth + 1)
+            taken.pop()
+            i += 1
+        else:
+            i += 1
+            if kind == "define":
+                macros.table[directive[2]] = (parse_params(directive[3]), directive[4])
+            elif kind == "undef":
+                macros.table.pop(directive[2], None)
+            elif kind == "error":
+                outcome.errors.append(Diagnostic(name, directive[0], directive[2]))
+            elif kind == "include":
+                target = directive[2]
+                if target == "MBEDTLS_CONFIG_FILE":
+                    target = "<config>"
+                elif target not in sources:
+                    continue
+                _run_file(target, sources[target], sources, outcome, depth + 1)
+
+
+Compiled = tuple[list[int], list["Node | None"]]
+
+
+def _compiled(program: Sequence[Directive]) -> Compiled:
+    """For each #if, #ifdef, #ifndef, #elif and #else: the index of the next directive of the
+    same conditional (#elif, #else or #endif; the program's end where it never comes); and
+    room for each #if's and #elif's expression, parsed when first reached (_parse_at)."""
+    following = [len(program)] * len(program)
+    nodes: list[Node | None] = [None] * len(program)
+    open_: list[int] = []  # the current branch of each open conditional
+    for index, directive in enumerate(program):
+        kind = directive[1]
+        if kind in ("if", "ifdef", "ifndef"):
+            open_.append(index)
+        elif kind in ("elif", "else"):
+            following[open_.pop()] = index
+            open_.append(index)
+        elif kind == "endif":
+            following[open_.pop()] = index
+    return following, nodes
+
+
+# The knowledge base's header programs live as long as it does: each is compiled once and
+# kept beside it (the program itself is held, so its id cannot be reused).
+_COMPILED: dict[int, tuple[Sequence[Directive], Compiled]] = {}
+
+
+def _cached(program: Sequence[Directive]) -> Compiled:
+    found = _COMPILED.get(id(program))
+    if found is None or found[0] is not program:
+        found = _COMPILED[id(program)] = (program, _compiled(program))
+    return found[1]
+
+
+def _parse_at(program: Sequence[Directive], nodes: list[Node | None], index: int) -> Node:
+    node = nodes[index] = parse(program[index][2])
+    return node
+
+
+def _endif(program: Sequence[Directive], following: list[int], index: int) -> int:
+    while index < len(program) and program[index][1] != "endif":
+        index = following[index]
+    return index
 
 
 def config_directives(options: Mapping[str, str | None], tail: Iterable[Directive] = ()) -> list[Directive]:
