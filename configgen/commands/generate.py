@@ -18,7 +18,6 @@ from configgen.generate import generate
 from configgen.kb.model import LINES
 from configgen.output import write_if_changed
 from configgen.prove import Mode
-from configgen.sdk.outputs import generate_format
 
 ENV_COMMAND = "CONFIGGEN_COMMAND"
 
@@ -151,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_format(args: argparse.Namespace, profile: profiles.Profile, fmt: str) -> int:
     """An SDK format: several files, into the directory -o names (stdout: one after another)."""
+    from configgen.sdk.outputs import generate_format  # the SDKs' rules load only for --format
+
     directory = Path(args.output)
     if args.output != "-" and directory.exists() and not directory.is_dir():
         raise ConfiggenError(f"--format {fmt} writes several files: -o names a directory",
