@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 Directive = list[Any]  # [line, kind, *args]
 
@@ -126,6 +126,8 @@ def render(directive: Directive) -> str:
 #   ("bin", op, a, b)  ("cond", c, a, b)
 
 Node = tuple[Any, ...]
+# An expression compiled (_compile): its value under the macros, some of them being expanded.
+Test = Callable[["Macros", frozenset[str]], int]
 
 _TOKEN_RE = re.compile(
     r"\s*(?:(0[xX][0-9a-fA-F]+|\d+)[uUlL]*|('(?:\\.|[^'])')|([A-Za-z_]\w*)"
@@ -269,28 +271,9 @@ class Macros:
         return self.value(parse(expr), frozenset())
 
     def value(self, node: Node, active: frozenset[str]) -> int:
-        kind = node[0]
-        if kind == "num":
-            number: int = node[1]
-            return number
-        if kind == "defined":
-            return int(node[1] in self.table)
-        if kind == "and":
-            return int(bool(self.value(node[1], active)) and bool(self.value(node[2], active)))
-        if kind == "or":
-            return int(bool(self.value(node[1], active)) or bool(self.value(node[2], active)))
-        if kind == "not":
-            return int(not self.value(node[1], active))
-        if kind == "neg":
-            return -self.value(node[1], active)
-        if kind == "inv":
-            return ~self.value(node[1], active)
-        if kind == "bin":
-            return _apply(node[1], self.value(node[2], active), self.value(node[3], active))
-        if kind == "cond":
-            branch = node[2] if self.value(node[1], active) else node[3]
-            return self.value(branch, active)
-        return self._expand(node, active)
+        """The value of a parsed expression; `active`: the macros being expanded (C expands
+        no macro inside its own expansion)."""
+        return _compile(node)(self, active)
 
     def _expand(self, node: Node, active: frozenset[str]) -> int:
         name = node[1]
@@ -393,8 +376,7 @@ def _run_file(
     if depth > 40:
         raise ValueError(f"includes nested too deeply at {name}")
     macros = outcome.macros
-    following, nodes = _compiled(program) if name == "<config>" else _cached(program)
-    value, empty = macros.value, frozenset[str]()
+    following, tests = _compiled(program) if name == "<config>" else _cached(program)
     # Only directives of active branches are visited: a branch not taken is jumped over to
     # the next #elif/#else/#endif of its conditional. Each open conditional: taken yet?
     taken: list[bool] = []
@@ -404,7 +386,7 @@ def _run_file(
         kind = directive[1]
         if kind == "if" or kind == "ifdef" or kind == "ifndef":
             if kind == "if":
-                hold = bool(value(nodes[i] or _parse_at(program, nodes, i), empty))
+                hold = bool((tests[i] or _test_at(program, tests, i))(macros, _NOTHING_ACTIVE))
             else:
                 hold = macros.defined(directive[2]) == (kind == "ifdef")
             taken.append(hold)
@@ -412,7 +394,7 @@ def _run_file(
         elif kind == "elif":
             if taken[-1]:
                 i = _endif(program, following, i)
-            elif value(nodes[i] or _parse_at(program, nodes, i), empty):
+            elif (tests[i] or _test_at(program, tests, i))(macros, _NOTHING_ACTIVE):
                 taken[-1] = True
                 i += 1
             else:
@@ -443,15 +425,15 @@ def _run_file(
                 _run_file(target, sources[target], sources, outcome, depth + 1)
 
 
-Compiled = tuple[list[int], list["Node | None"]]
+Compiled = tuple[list[int], list["Test | None"]]
 
 
 def _compiled(program: Sequence[Directive]) -> Compiled:
     """For each #if, #ifdef, #ifndef, #elif and #else: the index of the next directive of the
     same conditional (#elif, #else or #endif; the program's end where it never comes); and
-    room for each #if's and #elif's expression, parsed when first reached (_parse_at)."""
+    room for each #if's and #elif's expression, compiled when first reached (_test_at)."""
     following = [len(program)] * len(program)
-    nodes: list[Node | None] = [None] * len(program)
+    tests: list[Test | None] = [None] * len(program)
     open_: list[int] = []  # the current branch of each open conditional
     for index, directive in enumerate(program):
         kind = directive[1]
@@ -462,7 +444,7 @@ def _compiled(program: Sequence[Directive]) -> Compiled:
             open_.append(index)
         elif kind == "endif":
             following[open_.pop()] = index
-    return following, nodes
+    return following, tests
 
 
 # The knowledge base's header programs live as long as it does: each is compiled once and
@@ -477,9 +459,45 @@ def _cached(program: Sequence[Directive]) -> Compiled:
     return found[1]
 
 
-def _parse_at(program: Sequence[Directive], nodes: list[Node | None], index: int) -> Node:
-    node = nodes[index] = parse(program[index][2])
-    return node
+def _test_at(program: Sequence[Directive], tests: list[Test | None], index: int) -> Test:
+    test = tests[index] = _compile(parse(program[index][2]))
+    return test
+
+
+_NOTHING_ACTIVE: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=None)
+def _compile(node: Node) -> Test:
+    """An expression tree as nested closures, so that evaluating it many times does not walk
+    the tree: `#if` semantics (and, or and ?: short-circuit; an identifier that is not a
+    macro is 0)."""
+    kind = node[0]
+    if kind == "num":
+        number: int = node[1]
+        return lambda m, active: number
+    if kind == "defined":
+        name: str = node[1]
+        return lambda m, active: int(name in m.table)
+    if kind in ("and", "or"):
+        a, b = _compile(node[1]), _compile(node[2])
+        if kind == "and":
+            return lambda m, active: int(bool(a(m, active)) and bool(b(m, active)))
+        return lambda m, active: int(bool(a(m, active)) or bool(b(m, active)))
+    if kind in ("not", "neg", "inv"):
+        a = _compile(node[1])
+        if kind == "not":
+            return lambda m, active: int(not a(m, active))
+        if kind == "neg":
+            return lambda m, active: -a(m, active)
+        return lambda m, active: ~a(m, active)
+    if kind == "bin":
+        op, a, b = node[1], _compile(node[2]), _compile(node[3])
+        return lambda m, active: _apply(op, a(m, active), b(m, active))
+    if kind == "cond":
+        c, a, b = _compile(node[1]), _compile(node[2]), _compile(node[3])
+        return lambda m, active: a(m, active) if c(m, active) else b(m, active)
+    return lambda m, active: m._expand(node, active)
 
 
 def _endif(program: Sequence[Directive], following: list[int], index: int) -> int:
