@@ -33,19 +33,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     """The parser for this command line: every command is listed, and only the one `argv`
-    names (every command when `argv` is None) gets its arguments, importing its module."""
+    names gets its arguments, importing its module."""
     parser = argparse.ArgumentParser(
         prog="configgen",
         description="Derive the mbedTLS options a TLS client needs and write the config header.",
     )
     parser.add_argument("--version", action="version", version=f"configgen {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    chosen = None if argv is None else _command_in(argv)
+    chosen = _command_in(argv)
     for name, (help_text, module_name) in COMMANDS.items():
         cmd = sub.add_parser(name, help=help_text, description=help_text)
-        if argv is None or name == chosen:
+        if name == chosen:
             module = importlib.import_module(f"configgen.commands.{module_name}")
             module.add_arguments(cmd)
             cmd.set_defaults(run=module.run)
