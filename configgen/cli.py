@@ -1,7 +1,9 @@
 """The command line: parse arguments, call one command, turn ConfiggenError into one line.
 
 Each sub-command lives in `configgen/commands/<name>.py` with `add_arguments(parser)` and
-`run(args) -> int`.
+`run(args) -> int`. Only the command that runs is imported: the table below is what
+`configgen --help` lists, so `--version`, `--help` and every command start without loading
+what other commands need (the wizard's prompt toolkit, the probe, cryptography).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Sequence
 
 from configgen import __version__
 from configgen.errors import ConfiggenError
@@ -33,23 +36,35 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The parser for this command line: every command is listed, and only the one `argv`
+    names gets its arguments, importing its module."""
     parser = argparse.ArgumentParser(
         prog="configgen",
         description="Derive the mbedTLS options a TLS client needs and write the config header.",
     )
     parser.add_argument("--version", action="version", version=f"configgen {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    chosen = _command_in(argv)
     for name, (help_text, module_name) in COMMANDS.items():
         cmd = sub.add_parser(name, help=help_text, description=help_text)
-        module = importlib.import_module(f"configgen.commands.{module_name}")
-        module.add_arguments(cmd)
-        cmd.set_defaults(run=module.run)
+        if name == chosen:
+            module = importlib.import_module(f"configgen.commands.{module_name}")
+            module.add_arguments(cmd)
+            cmd.set_defaults(run=module.run)
     return parser
 
 
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command an argument list names: its first word that is not an option (configgen's
+    own options, --help and --version, take no value)."""
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    return first if first in COMMANDS else None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     try:
         args = parser.parse_args(argv)  # argument types (configgen.values) raise ConfiggenError
         if args.command is None:

@@ -37,7 +37,8 @@ def _data(name: str) -> Mapping[str, Any]:
 
 
 def _sizes(line: str) -> Mapping[str, int]:
-    return _data("advise/sizes.toml").get(line, {})
+    sizes: Mapping[str, int] = _data("advise/sizes.toml").get(line, {})
+    return sizes
 
 
 def removed_next(key_exchange: str) -> bool:
@@ -99,7 +100,8 @@ def flash(line: str, added: Iterable[str]) -> int:
 
 
 def _measured(line: str, key_exchange: str) -> Mapping[str, Mapping[str, int]]:
-    return _data("data/costs.toml").get(line, {}).get(key_exchange, {})
+    table: Mapping[str, Mapping[str, int]] = _data("data/costs.toml").get(line, {}).get(key_exchange, {})
+    return table
 
 
 # The TLS 1.3 suite the key exchange rows were measured with (bench/suite_costs.py).

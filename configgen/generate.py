@@ -22,9 +22,8 @@ from configgen.certfacts import CertFacts, KeyFacts
 from configgen.derive import Certificate, Inputs, derive
 from configgen.errors import ConfiggenError, ProbeError, ProfileError
 from configgen.options import OptionSet
-from configgen.probe import Timeouts, probe, snapshot
+from configgen.probe import snapshot
 from configgen.probe.facts import ServerFacts
-from configgen.probe.plan import target_for
 from configgen.profile import Override, Profile, Server
 from configgen.prove import Mode, Proven, prove
 from configgen.render import HeaderContext, render_header
@@ -70,6 +69,10 @@ def _server_facts(profile: Profile, server: Server, offline: bool) -> tuple[Serv
 
 def probe_live(server: Server, line: str, psk: bool) -> ServerFacts:
     """Probe a server with the suites of an mbedTLS line (the probe's own defaults)."""
+    from configgen.probe.plan import target_for  # the prober loads only when it runs
+    from configgen.probe.runner import probe
+    from configgen.probe.transport import Timeouts
+
     target = target_for(server.host, server.port, server.sni, server.alpn, line,
                         knowledge.load(line).suites, psk)
     return probe(target, Timeouts(5.0, 5.0), 30.0)

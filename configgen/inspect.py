@@ -21,7 +21,7 @@ import datetime as dt
 import hashlib
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -450,7 +450,7 @@ def _reason(error: Exception) -> str:
 # --- facts ----------------------------------------------------------------------------------
 
 
-def _facts(where: str, container: Container, certs: list[_Loaded],
+def _facts(where: str, container: Container, certs: Sequence[_Loaded],
            keys: list[tuple[Any, KeyEncryption | None]]) -> FileFacts:
     if not certs and not keys:
         raise CertificateError("holds no certificate and no private key", where=where)

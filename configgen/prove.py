@@ -18,12 +18,15 @@ import tempfile
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
-from configgen import headerfile, sources, verify
+from configgen import headerfile, sources
 from configgen.certfacts import CertFacts
 from configgen.errors import ConfiggenError, ProbeError, SourceTreeError
 from configgen.profile import Profile, Server
+
+if TYPE_CHECKING:
+    from configgen import verify
 
 # What mbedtls_ssl_read returns when the server ends the connection or stays silent after
 # the test message: EOF, close_notify, a reset, the client's answer timeout (it did not like
@@ -108,6 +111,8 @@ def prove(text: str, profile: Profile, anchors: Sequence[CertFacts], mode: Mode,
           release: str | None = None) -> Proven:
     """Build `text` and handshake with every server of the profile; VerificationFailed when a
     handshake fails (or, with Mode.REQUIRED, when it cannot be tried)."""
+    from configgen import verify  # compilers and servers: loaded only when a header is proven
+
     try:
         tree = _tree(profile.mbedtls, release, dirs)
         missing = [tool for tool in verify.HOST_TOOLS if shutil.which(tool) is None]

@@ -270,7 +270,8 @@ def verify(header: Header, tree: sources.SourceTree, line_from: str, targets: Se
                                        error, tree, header)])
     steps.append(Step("library", True, f"every library/*.c compiles ({library.compiler})"))
     size: Footprint | None = None
-    note, bare, linked = "not measured", None, (None, "")
+    note, bare = "not measured", None
+    linked: tuple[Footprint | None, str] = (None, "")
     if measure:
         progress("measuring the library's footprint")
         size, note, bare = _measure(tree, header, library)

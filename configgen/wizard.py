@@ -6,7 +6,7 @@ implementation (STYLE.md, copier rules 1-5):
 - Every question is a `Question` (name, kind, message, help, validator, `when`). Its default
   is looked up by name in `layered()`, the one place answers are layered: this run's answers
   > the existing profile > defaults derived from facts > the board's defaults.
-- Validators call the functions the non-interactive path calls (`commands.probe.parse_server`,
+- Validators call the functions the non-interactive path calls (`arguments.parse_server`,
   `sources.open_tree`, `inspect.read_bytes`/`parse`); the profile the wizard writes is then
   checked by `profile.load` itself, and the header comes from `generate()` replaying the
   snapshots the wizard saved, exactly as the banner's command does.
@@ -35,9 +35,9 @@ from tomlkit.items import AoT
 
 from configgen import chain, inspect, sources
 from configgen import kb as knowledge
+from configgen.arguments import parse_server
 from configgen import profile as profiles
 from configgen.certfacts import CertFacts, FileFacts
-from configgen.commands.probe import parse_server
 from configgen.errors import ConfiggenError
 from configgen.generate import ENV_KEY_PASSWORD, Generated, anchors, check_time, command_for, generate
 from configgen.output import write_if_changed
@@ -264,7 +264,10 @@ def _for_questionary(check: Validator, answers: Answers) -> Callable[[str], str 
 
 
 def _confirm(q: Question, default: Any, validate: Any, io: dict[str, Any]) -> questionary.Question:
-    return questionary.confirm(q.message, default=bool(default), instruction=f"({q.help}) ", **io)
+    # Enter confirms, as every other question: answered on the key press alone, a habitual
+    # "n" + Enter also answered the next question (it confirmed writing the files).
+    return questionary.confirm(q.message, default=bool(default), instruction=f"({q.help}) ",
+                               auto_enter=False, **io)
 
 
 def _select(q: Question, default: Any, validate: Any, io: dict[str, Any],

@@ -100,7 +100,7 @@ def test_bad_addresses_are_usage_errors(address, capsys):
 
 
 def test_address_forms():
-    from configgen.commands.probe import parse_server
+    from configgen.arguments import parse_server
 
     assert parse_server("example.com") == ("example.com", 443)
     assert parse_server("example.com:8883") == ("example.com", 8883)
@@ -112,4 +112,4 @@ def test_address_forms():
                                          ("--deadline", "1e300"), ("--deadline", "0")])
 def test_bad_seconds_are_usage_errors(flag, value, capsys):
     assert main(["probe", "127.0.0.1:9", flag, value]) == 2
-    assert capsys.readouterr().err.startswith(f"configgen: {flag} must be a number of seconds")
+    assert capsys.readouterr().err.startswith(f"configgen: {flag}: '{value}' is not a number of seconds")

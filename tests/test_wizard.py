@@ -27,6 +27,8 @@ from configgen.wizard import (
     PLATFORM_QUESTIONS,
     SOURCE_TREE,
     Declined,
+    Kind,
+    Question,
     State,
     Terminal,
     Wizard,
@@ -44,10 +46,10 @@ CERTS = ROOT / "data" / "certs"
 ENTER, DOWN, CTRL_C = "\r", "\x1b[B", "\x03"
 
 # address, SNI, ALPN, largest message, another server?, board, line, output format (the board
-# is an ESP32), CA, client cert?, cert, key, write?
-FIRST_RUN = ["127.0.0.1:25003\r", "localhost\r", ENTER, ENTER, "n", ENTER, ENTER, ENTER, "ca.pem\r",
-             "y", "device.pem\r", "device.key\r", "y"]
-RERUN = [ENTER, ENTER, ENTER, ENTER, "n", ENTER, ENTER, ENTER, ENTER, "y", ENTER, ENTER, "y"]
+# is an ESP32), CA, client cert?, cert, key, write? (a yes/no answer needs Enter too)
+FIRST_RUN = ["127.0.0.1:25003\r", "localhost\r", ENTER, ENTER, "n\r", ENTER, ENTER, ENTER, "ca.pem\r",
+             "y\r", "device.pem\r", "device.key\r", "y\r"]
+RERUN = [ENTER, ENTER, ENTER, ENTER, "n\r", ENTER, ENTER, ENTER, ENTER, "y\r", ENTER, ENTER, "y\r"]
 
 
 def replay(target: Target, progress) -> ServerFacts:
@@ -99,6 +101,17 @@ def test_full_run_writes_a_profile_generate_reproduces(work, keys, capsys):
     assert "MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED" in header
 
 
+def test_a_yes_no_answer_and_its_enter_answer_one_question(keys):
+    # Answered on the key press alone, "n" + Enter also answered the next question: the stray
+    # Enter took its default (before writing: it confirmed writing the profile and header).
+    questions = [Question("more", Kind.CONFIRM, "Another server?", "no: that was the last"),
+                 Question("name", Kind.TEXT, "Name", "anything")]
+    keys.send_text("n\r" + "next\r")
+    state = State({})
+    state.ask(questions, Terminal(keys, DummyOutput()))
+    assert state.answered == {"more": False, "name": "next"}
+
+
 def test_rerun_prefills_every_answer_and_changes_nothing(work, keys):
     run_wizard(keys, FIRST_RUN, work)
     before = listing(work)
@@ -108,7 +121,7 @@ def test_rerun_prefills_every_answer_and_changes_nothing(work, keys):
 
 def test_two_servers_two_snapshots(work, keys):
     second = ["127.0.0.1:25004\r", "localhost\r", "mqtt, x-amzn-mqtt-ca\r", "1024\r"]
-    run_wizard(keys, FIRST_RUN[:4] + ["y"] + second + FIRST_RUN[4:], work)
+    run_wizard(keys, FIRST_RUN[:4] + ["y\r"] + second + FIRST_RUN[4:], work)
     loaded = profiles.load(work / "tls.toml")
     assert [(s.port, s.alpn, s.app_record_max) for s in loaded.servers] == [
         (25003, (), None), (25004, ("mqtt", "x-amzn-mqtt-ca"), 1024)]
@@ -141,7 +154,7 @@ def test_rerun_keeps_what_the_wizard_does_not_ask(work, keys):
 def test_declining_leaves_nothing(work, keys):
     before = listing(work)
     with pytest.raises(Declined):
-        run_wizard(keys, FIRST_RUN[:-1] + ["n"], work)
+        run_wizard(keys, FIRST_RUN[:-1] + ["n\r"], work)
     assert listing(work) == before
 
 
@@ -222,7 +235,7 @@ def test_rerun_keeps_a_board_named_by_path(work, keys):
 
 
 def test_missing_client_certificate_is_the_first_finding(work, keys, capsys):
-    no_client = FIRST_RUN[:9] + ["n"]
+    no_client = FIRST_RUN[:9] + ["n\r"]
     with pytest.raises(ConfiggenError, match="asks for a client certificate"):
         run_wizard(keys, no_client, work)
     table = capsys.readouterr().out.split("Findings\n")[1].splitlines()
@@ -235,7 +248,7 @@ def test_key_password_is_asked_checked_and_never_written(work, keys, capsys):
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(b"s3cret-pw")))
     wrong_then_right = ["wrong\r", "\x15s3cret-pw\r"]  # Ctrl-U clears the refused answer
-    run_wizard(keys, FIRST_RUN[:-1] + wrong_then_right + ["y"], work)
+    run_wizard(keys, FIRST_RUN[:-1] + wrong_then_right + ["y\r"], work)
     assert "ok       device.key       EC secp256r1 key of the client certificate" in capsys.readouterr().out
     assert not any(b"s3cret" in data for data in listing(work).values())
 

@@ -50,13 +50,13 @@ class Tmux:
             time.sleep(0.1)
         raise AssertionError(f"{text!r} never appeared; the terminal shows:\n{self.screen()}")
 
-    def answer(self, question: str, keys: str, enter: bool = True) -> str:
+    def answer(self, question: str, keys: str) -> str:
+        """Wait for the question, type the keys and Enter (every question needs Enter)."""
         # Before it offers to write, the wizard proves the header: mbedTLS is built with it.
         shown = self.wait_for(question, 600 if question.startswith("Write") else 30)
         if keys:
             self.tmux("send-keys", "-l", keys)
-        if enter:
-            self.tmux("send-keys", "Enter")
+        self.tmux("send-keys", "Enter")
         return shown
 
     def key(self, name: str) -> None:
@@ -89,22 +89,22 @@ def work(tmp_path: Path, server: tuple[int, Path]) -> Path:
     return tmp_path
 
 
-# (question shown, keys typed, Enter after them)
-def first_run(port: int) -> list[tuple[str, str, bool]]:
+# (question shown, keys typed before Enter)
+def first_run(port: int) -> list[tuple[str, str]]:
     return [
-        ("Server the device connects to", f"127.0.0.1:{port}", True),
-        ("Server name (SNI)", "localhost", True),
-        ("ALPN protocols", "", True),
-        ("Largest message the device receives", "", True),
-        ("Another server?", "n", False),
-        ("Board", "", True),
-        ("mbedTLS line", "", True),
-        ("Output format", "", True),  # the board is an ESP32
-        ("Trust anchors", "certs/ca.pem", True),
-        ("client certificate?", "", True),  # the server asked for one: yes by default
-        ("Client certificate file", "certs/client.pem", True),
-        ("Client private key file", "certs/ckey.pem", True),
-        ("Write tls.toml", "y", False),
+        ("Server the device connects to", f"127.0.0.1:{port}"),
+        ("Server name (SNI)", "localhost"),
+        ("ALPN protocols", ""),
+        ("Largest message the device receives", ""),
+        ("Another server?", "n"),  # a yes/no answer waits for Enter too
+        ("Board", ""),
+        ("mbedTLS line", ""),
+        ("Output format", ""),  # the board is an ESP32
+        ("Trust anchors", "certs/ca.pem"),
+        ("client certificate?", ""),  # the server asked for one: yes by default
+        ("Client certificate file", "certs/client.pem"),
+        ("Client private key file", "certs/ckey.pem"),
+        ("Write tls.toml", "y"),
     ]
 
 
@@ -115,8 +115,8 @@ def files(directory: Path) -> dict[str, bytes]:
 def test_full_run_then_generate_gives_the_same_header_and_a_rerun_prefills(terminal, work, server):
     port = server[0]
     terminal.start(work, CONFIGGEN, "wizard")
-    for question, keys, enter in first_run(port):
-        terminal.answer(question, keys, enter)
+    for question, keys in first_run(port):
+        terminal.answer(question, keys)
     shown = terminal.wait_for("exit status 0")
     assert shown.index("Findings") < shown.index("What the header enables") < shown.index("Wrote tls.toml")
     assert "the trust anchors sign the server's chain" in shown
@@ -140,9 +140,8 @@ def test_full_run_then_generate_gives_the_same_header_and_a_rerun_prefills(termi
         "Client certificate file": "certs/client.pem",
         "Client private key file": "certs/ckey.pem",
     }
-    for question, _, enter in first_run(port):
-        keys = "y" if question.startswith("Write") else ("" if enter else "\r")
-        shown = terminal.answer(question, keys, enter and not question.startswith("Write"))
+    for question, _ in first_run(port):
+        shown = terminal.answer(question, "y" if question.startswith("Write") else "")
         if question in prefilled:
             line = next(line for line in shown.splitlines() if question in line)
             assert line.rstrip().endswith(prefilled[question]), line
@@ -155,8 +154,8 @@ def test_ctrl_c_at_any_point_leaves_no_file(terminal, work, server, answered):
     before = files(work)
     terminal.start(work, CONFIGGEN, "wizard")
     steps = first_run(server[0])
-    for question, keys, enter in steps[:answered]:
-        terminal.answer(question, keys, enter)
+    for question, keys in steps[:answered]:
+        terminal.answer(question, keys)
     terminal.wait_for(steps[answered][0])
     terminal.key("C-c")
     shown = terminal.wait_for("exit status 130")
@@ -169,8 +168,8 @@ def test_ctrl_c_while_probing_leaves_no_file(terminal, work):
     before = files(work)
     with hostile_server(never_answers) as port:
         terminal.start(work, CONFIGGEN, "wizard")
-        for question, keys, enter in first_run(port)[:4]:
-            terminal.answer(question, keys, enter)
+        for question, keys in first_run(port)[:4]:
+            terminal.answer(question, keys)
         terminal.wait_for(f"probing 127.0.0.1:{port}: 0 connections")
         terminal.key("C-c")
         shown = terminal.wait_for("exit status 130")

@@ -1,1 +1,7 @@
-"""One module per sub-command: add_arguments(parser) and run(args) -> exit code."""
+"""One module per sub-command: add_arguments(parser) and run(args) -> exit code.
+
+A command parses its arguments, calls the stages it needs and prints their result. It may
+import any stage, report/ and configgen.arguments (what several commands read alike), never
+another command: configgen/cli.py imports only the one that runs, so keep add_arguments
+cheap and load what only run() needs inside run().
+"""

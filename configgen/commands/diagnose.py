@@ -11,7 +11,7 @@ from configgen import readers
 from configgen.advise import causes
 from configgen.advise.diagnose import diagnose, read_log
 from configgen.advise.explain import AdviceInputError
-from configgen.commands.explain import add_release_option
+from configgen.arguments import add_release_option
 from configgen.kb import releases
 from configgen.kb.model import LINES
 from configgen.report import text

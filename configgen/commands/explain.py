@@ -8,7 +8,6 @@ import re
 from dataclasses import asdict
 
 from configgen import kb as knowledge
-from configgen import sources
 from configgen.advise import causes
 from configgen.advise.explain import (
     AdviceInputError,
@@ -17,6 +16,7 @@ from configgen.advise.explain import (
     parse_code,
     parse_flags,
 )
+from configgen.arguments import add_release_option
 from configgen.kb import releases
 from configgen.kb.model import LINES
 from configgen.report import text
@@ -33,23 +33,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mbedtls", choices=LINES, help="one mbedTLS line (default: every line)")
     add_release_option(parser)
     parser.add_argument("--json", action="store_true", help="JSON for machines")
-
-
-def add_release_option(parser: argparse.ArgumentParser) -> None:
-    """--release, shared by the advisor commands: the exact release the device runs."""
-    parser.add_argument("--release", type=release_type, metavar="X.Y.Z",
-                        help="the exact mbedTLS release the device runs (e.g. 3.6.2): its "
-                        "known defects and missing capabilities are named too")
-
-
-def release_type(value: str) -> releases.ReleaseFacts:
-    """--release's value, checked: a release of a line configgen knows."""
-    if not releases.is_release(value):
-        raise argparse.ArgumentTypeError(f"{value!r} is not a release (write it as 3.6.2)")
-    problem = sources.unsupported(value)
-    if problem:
-        raise argparse.ArgumentTypeError(problem)
-    return releases.facts_for(value)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,21 +5,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from configgen import headerfile
 from configgen import kb as knowledge
 from configgen import profile as profiles
 from configgen import sources
-from configgen.advise import causes, debughelp
-from configgen.advise.diff import diff
+from configgen.advise import debughelp
 from configgen.errors import ConfiggenError, SourceTreeError
 from configgen.generate import generate
 from configgen.kb.model import LINES
 from configgen.output import current_text, write_if_changed
 from configgen.prove import Mode
-from configgen.report import text as report
-from configgen.sdk.outputs import generate_format
 
 ENV_COMMAND = "CONFIGGEN_COMMAND"
 
@@ -65,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _progress():
+def _progress() -> Callable[[str], None]:
     """What generate is doing, on a terminal (proving a header builds mbedTLS: a while)."""
     if not sys.stderr.isatty():
         return lambda _: None
@@ -82,6 +80,10 @@ def _in_words(path: Path, text: str, line: str) -> list[str]:
     if not path.is_file():
         return [f"{path} does not exist yet"]
     if path.suffix == ".h":
+        from configgen.advise import causes  # only --check reads the header in words
+        from configgen.advise.diff import diff
+        from configgen.report import text as report
+
         old = headerfile.parse(path.read_text(), str(path))
         new = headerfile.parse(text, f"{path} (regenerated)")
         return report.header_diff(diff(old, new, knowledge.load(line), causes.security()))
@@ -148,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_format(args: argparse.Namespace, profile: profiles.Profile, fmt: str) -> int:
     """An SDK format: several files, into the directory -o names (stdout: one after another)."""
+    from configgen.sdk.outputs import generate_format  # the SDKs' rules load only for --format
+
     directory = Path(args.output)
     if args.output != "-" and directory.exists() and not directory.is_dir():
         raise ConfiggenError(f"--format {fmt} writes several files: -o names a directory",

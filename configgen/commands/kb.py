@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from configgen import sources
-from configgen.commands.sources import add_source_option
+from configgen.arguments import add_source_option
 from configgen.errors import ConfiggenError
 from configgen.kb import changes, extract
 from configgen.kb.model import LINES, data_name
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if stale else 0
 
 
-def _version_change(old: dict, new: dict) -> list[str]:
+def _version_change(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return [f"mbedtls: {old['mbedtls']} -> {new['mbedtls']}"] if old["mbedtls"] != new["mbedtls"] else []
 
 

@@ -8,11 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from configgen import kb, values
+from configgen.arguments import DEFAULT_PORT, parse_server
 from configgen.probe import Timeouts, probe, snapshot, text
 from configgen.probe.plan import target_for
 
-DEFAULT_PORT = 443
-MAX_SECONDS = 3600  # an hour-long probe is a typo; sockets reject absurd timeouts anyway
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,11 +34,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds for the whole probe, a hard bound: a probe that "
                         "cannot finish in time fails (exit 2) rather than report half "
                         "the facts (default 30)")
-
-
-def parse_server(text_: str) -> tuple[str, int]:
-    """HOST, HOST:PORT, [IPv6]:PORT or a bare IPv6 address -> (host, port)."""
-    return values.host_port(text_, DEFAULT_PORT)
 
 
 def _seconds(option: str) -> Callable[[str], float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from configgen import sources
+from configgen.arguments import add_source_option
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,16 +19,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_option(parser)
     parser.add_argument(
         "--no-fetch", action="store_true", help="only report trees already present; never download"
-    )
-
-
-def add_source_option(parser: argparse.ArgumentParser) -> None:
-    """--mbedtls-src, shared by every command that needs mbedTLS sources."""
-    parser.add_argument(
-        "--mbedtls-src",
-        action="append",
-        metavar="DIR",
-        help=f"an mbedTLS source tree you already have (repeatable; also ${sources.ENV_SOURCE_TREES})",
     )
 
 

@@ -2,6 +2,11 @@
 
 `load("3.6")` reads the committed data file `mbedtls-3.6.json` (written by
 `configgen kb extract`, see extract.py) and returns a KnowledgeBase.
+
+model (the typed KnowledgeBase), cpp (mbedTLS's configuration headers run as a program),
+closure (options closed over those headers), releases and errcodes are pure and import only
+errors and each other; the extract* modules read an mbedTLS source tree (configgen.sources).
+Nothing here imports the probe, the stages after the knowledge base, the wizard or a command.
 """
 
 from __future__ import annotations

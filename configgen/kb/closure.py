@@ -73,7 +73,7 @@ def _sites(
     undefs: dict[str, list[str]] = {}
     files = kb.preprocessor_files
 
-    def walk(name: str, program, outer: list[str], seen: frozenset[str]) -> None:
+    def walk(name: str, program: Sequence[cpp.Directive], outer: list[str], seen: frozenset[str]) -> None:
         # each frame: (condition of the current branch, conditions of earlier branches)
         stack: list[tuple[str | None, list[str]]] = []
         for index, directive in enumerate(program):
@@ -165,7 +165,8 @@ class _Solver:
         )
         return self._solve(_nnf(cpp.parse(expr)), dict(current), frozenset(), 0)
 
-    def _solve(self, node, current, visiting, depth) -> tuple[str, ...] | None:
+    def _solve(self, node: cpp.Node, current: dict[str, str | None], visiting: frozenset[str],
+               depth: int) -> tuple[str, ...] | None:
         macros = self.kb.evaluate(current).macros
         if macros.value(node, frozenset()):
             return ()

@@ -23,9 +23,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
-Directive = list  # [line, kind, *args]
+Directive = list[Any]  # [line, kind, *args]
 
 _DIRECTIVE_RE = re.compile(r"^\s*#\s*(\w+)\s*(.*)$")
 _DEFINE_RE = re.compile(r"^(\w+)(\([^)]*\))?\s*(.*)$")
@@ -125,7 +125,9 @@ def render(directive: Directive) -> str:
 #   ("not", a)  ("neg", a)  ("inv", a)  ("and", a, b)  ("or", a, b)
 #   ("bin", op, a, b)  ("cond", c, a, b)
 
-Node = tuple
+Node = tuple[Any, ...]
+# An expression compiled (_compile): its value under the macros, some of them being expanded.
+Test = Callable[["Macros", frozenset[str]], int]
 
 _TOKEN_RE = re.compile(
     r"\s*(?:(0[xX][0-9a-fA-F]+|\d+)[uUlL]*|('(?:\\.|[^'])')|([A-Za-z_]\w*)"
@@ -238,7 +240,7 @@ class _Parser:
 
     def arguments(self) -> list[str]:
         self.take("(")
-        depth, current, args = 0, [], []
+        depth, current, args = 0, list[str](), list[str]()
         while True:
             token = self.take()
             if token == "(":
@@ -269,27 +271,9 @@ class Macros:
         return self.value(parse(expr), frozenset())
 
     def value(self, node: Node, active: frozenset[str]) -> int:
-        kind = node[0]
-        if kind == "num":
-            return node[1]
-        if kind == "defined":
-            return int(node[1] in self.table)
-        if kind == "and":
-            return int(bool(self.value(node[1], active)) and bool(self.value(node[2], active)))
-        if kind == "or":
-            return int(bool(self.value(node[1], active)) or bool(self.value(node[2], active)))
-        if kind == "not":
-            return int(not self.value(node[1], active))
-        if kind == "neg":
-            return -self.value(node[1], active)
-        if kind == "inv":
-            return ~self.value(node[1], active)
-        if kind == "bin":
-            return _apply(node[1], self.value(node[2], active), self.value(node[3], active))
-        if kind == "cond":
-            branch = node[2] if self.value(node[1], active) else node[3]
-            return self.value(branch, active)
-        return self._expand(node, active)
+        """The value of a parsed expression; `active`: the macros being expanded (C expands
+        no macro inside its own expansion)."""
+        return _compile(node)(self, active)
 
     def _expand(self, node: Node, active: frozenset[str]) -> int:
         name = node[1]
@@ -392,48 +376,134 @@ def _run_file(
     if depth > 40:
         raise ValueError(f"includes nested too deeply at {name}")
     macros = outcome.macros
-    # Each frame: (this branch active, some branch of this #if already taken, parent active)
-    stack: list[tuple[bool, bool, bool]] = []
-    active = True
-    for directive in program:
-        line, kind = directive[0], directive[1]
-        if kind in ("if", "ifdef", "ifndef"):
-            if active:
-                if kind == "if":
-                    taken = bool(macros.evaluate(directive[2]))
-                else:
-                    taken = macros.defined(directive[2]) == (kind == "ifdef")
+    following, tests = _compiled(program) if name == "<config>" else _cached(program)
+    # Only directives of active branches are visited: a branch not taken is jumped over to
+    # the next #elif/#else/#endif of its conditional. Each open conditional: taken yet?
+    taken: list[bool] = []
+    i, end = 0, len(program)
+    while i < end:
+        directive = program[i]
+        kind = directive[1]
+        if kind == "if" or kind == "ifdef" or kind == "ifndef":
+            if kind == "if":
+                hold = bool((tests[i] or _test_at(program, tests, i))(macros, _NOTHING_ACTIVE))
             else:
-                taken = False
-            stack.append((taken, taken, active))
-            active = taken
+                hold = macros.defined(directive[2]) == (kind == "ifdef")
+            taken.append(hold)
+            i = i + 1 if hold else following[i]
         elif kind == "elif":
-            _, done, parent = stack.pop()
-            taken = parent and not done and bool(macros.evaluate(directive[2]))
-            stack.append((taken, done or taken, parent))
-            active = taken
+            if taken[-1]:
+                i = _endif(program, following, i)
+            elif (tests[i] or _test_at(program, tests, i))(macros, _NOTHING_ACTIVE):
+                taken[-1] = True
+                i += 1
+            else:
+                i = following[i]
         elif kind == "else":
-            _, done, parent = stack.pop()
-            taken = parent and not done
-            stack.append((taken, True, parent))
-            active = taken
+            if taken[-1]:
+                i = following[i]
+            else:
+                taken[-1] = True
+                i += 1
         elif kind == "endif":
-            _, _, active = stack.pop()
-        elif not active:
-            continue
-        elif kind == "define":
-            macros.table[directive[2]] = (parse_params(directive[3]), directive[4])
-        elif kind == "undef":
-            macros.table.pop(directive[2], None)
-        elif kind == "error":
-            outcome.errors.append(Diagnostic(name, line, directive[2]))
-        elif kind == "include":
-            target = directive[2]
-            if target == "MBEDTLS_CONFIG_FILE":
-                target = "<config>"
-            elif target not in sources:
-                continue
-            _run_file(target, sources[target], sources, outcome, depth + 1)
+            taken.pop()
+            i += 1
+        else:
+            i += 1
+            if kind == "define":
+                macros.table[directive[2]] = (parse_params(directive[3]), directive[4])
+            elif kind == "undef":
+                macros.table.pop(directive[2], None)
+            elif kind == "error":
+                outcome.errors.append(Diagnostic(name, directive[0], directive[2]))
+            elif kind == "include":
+                target = directive[2]
+                if target == "MBEDTLS_CONFIG_FILE":
+                    target = "<config>"
+                elif target not in sources:
+                    continue
+                _run_file(target, sources[target], sources, outcome, depth + 1)
+
+
+Compiled = tuple[list[int], list["Test | None"]]
+
+
+def _compiled(program: Sequence[Directive]) -> Compiled:
+    """For each #if, #ifdef, #ifndef, #elif and #else: the index of the next directive of the
+    same conditional (#elif, #else or #endif; the program's end where it never comes); and
+    room for each #if's and #elif's expression, compiled when first reached (_test_at)."""
+    following = [len(program)] * len(program)
+    tests: list[Test | None] = [None] * len(program)
+    open_: list[int] = []  # the current branch of each open conditional
+    for index, directive in enumerate(program):
+        kind = directive[1]
+        if kind in ("if", "ifdef", "ifndef"):
+            open_.append(index)
+        elif kind in ("elif", "else"):
+            following[open_.pop()] = index
+            open_.append(index)
+        elif kind == "endif":
+            following[open_.pop()] = index
+    return following, tests
+
+
+# The knowledge base's header programs live as long as it does: each is compiled once and
+# kept beside it (the program itself is held, so its id cannot be reused).
+_COMPILED: dict[int, tuple[Sequence[Directive], Compiled]] = {}
+
+
+def _cached(program: Sequence[Directive]) -> Compiled:
+    found = _COMPILED.get(id(program))
+    if found is None or found[0] is not program:
+        found = _COMPILED[id(program)] = (program, _compiled(program))
+    return found[1]
+
+
+def _test_at(program: Sequence[Directive], tests: list[Test | None], index: int) -> Test:
+    test = tests[index] = _compile(parse(program[index][2]))
+    return test
+
+
+_NOTHING_ACTIVE: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=None)
+def _compile(node: Node) -> Test:
+    """An expression tree as nested closures, so that evaluating it many times does not walk
+    the tree: `#if` semantics (and, or and ?: short-circuit; an identifier that is not a
+    macro is 0)."""
+    kind = node[0]
+    if kind == "num":
+        number: int = node[1]
+        return lambda m, active: number
+    if kind == "defined":
+        name: str = node[1]
+        return lambda m, active: int(name in m.table)
+    if kind in ("and", "or"):
+        a, b = _compile(node[1]), _compile(node[2])
+        if kind == "and":
+            return lambda m, active: int(bool(a(m, active)) and bool(b(m, active)))
+        return lambda m, active: int(bool(a(m, active)) or bool(b(m, active)))
+    if kind in ("not", "neg", "inv"):
+        a = _compile(node[1])
+        if kind == "not":
+            return lambda m, active: int(not a(m, active))
+        if kind == "neg":
+            return lambda m, active: -a(m, active)
+        return lambda m, active: ~a(m, active)
+    if kind == "bin":
+        op, a, b = node[1], _compile(node[2]), _compile(node[3])
+        return lambda m, active: _apply(op, a(m, active), b(m, active))
+    if kind == "cond":
+        c, a, b = _compile(node[1]), _compile(node[2]), _compile(node[3])
+        return lambda m, active: a(m, active) if c(m, active) else b(m, active)
+    return lambda m, active: m._expand(node, active)
+
+
+def _endif(program: Sequence[Directive], following: list[int], index: int) -> int:
+    while index < len(program) and program[index][1] != "endif":
+        index = following[index]
+    return index
 
 
 def config_directives(options: Mapping[str, str | None], tail: Iterable[Directive] = ()) -> list[Directive]:

@@ -29,10 +29,10 @@ _ENTRY = {
 }
 
 
-def preprocessor_files(tree: SourceTree, roots: list[cpp.Directive]) -> dict[str, list]:
+def preprocessor_files(tree: SourceTree, roots: list[cpp.Directive]) -> dict[str, list[cpp.Directive]]:
     """Directives of every header reachable from `roots` inside the tree's include/."""
     default_config = tree.config_header.relative_to(tree.include_dir).as_posix()
-    files: dict[str, list] = {}
+    files: dict[str, list[cpp.Directive]] = {}
     pending = [d[2] for d in roots if d[1] == "include"]
     while pending:
         name = pending.pop()

@@ -8,6 +8,7 @@ of an MBEDTLS_ name is a setting, active when not commented out; the doxygen blo
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from configgen.kb import cpp
 from configgen.sources import SourceTree
@@ -45,12 +46,12 @@ def _doc_summary(doc: list[str]) -> tuple[str, str | None]:
     return summary, requires
 
 
-def extract(tree: SourceTree) -> dict:
+def extract(tree: SourceTree) -> dict[str, Any]:
     """`options` in header order, and `config_tail`: what the header does after its options
     (2.28: include config_psa.h and check_config.h), which a generated header must repeat."""
     text = tree.config_header.read_text()
     lines = text.split("\n")
-    options: list[dict] = []
+    options: list[dict[str, Any]] = []
     section = ""
     doc: list[str] = []
     in_doc = False

@@ -103,9 +103,18 @@ class KnowledgeBase:
         return _index(self)
 
     def evaluate(self, options: Mapping[str, str | None]) -> cpp.Outcome:
-        """Run mbedTLS's configuration headers over a set of options (name -> value)."""
-        config = cpp.config_directives(options, self.config_tail)
-        return cpp.run(self.preprocessor_files, self.preprocessor_entry, config)
+        """Run mbedTLS's configuration headers over a set of options (name -> value).
+
+        The outcome depends only on which options are set to what (not on their order), so
+        it is cached on that set: the closure asks about the same sets many times. The
+        outcome is shared between callers; nobody may change it."""
+        return _evaluate(self, frozenset(options.items()))
+
+
+@lru_cache(maxsize=4096)
+def _evaluate(kb: KnowledgeBase, options: frozenset[tuple[str, str | None]]) -> cpp.Outcome:
+    config = cpp.config_directives(dict(sorted(options)), kb.config_tail)
+    return cpp.run(kb.preprocessor_files, kb.preprocessor_entry, config)
 
 
 @lru_cache(maxsize=8)

@@ -161,10 +161,14 @@ def is_release(text: str) -> bool:
 
 
 class Sdk(Protocol):
-    name: str
-    version: str
-    mbedtls: str
-    source: str
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def mbedtls(self) -> str: ...
+    @property
+    def source(self) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -408,6 +408,7 @@ def chain_choice(chain: Chain, observation: Observation, kex: Mapping[int, str],
     hello = read_reply(observation.received).hello
     if hello is None:
         return None
+    choice: int | None
     if chain.kind == "suites":
         choice = hello.suite
     elif chain.kind == "groups13":

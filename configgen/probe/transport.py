@@ -73,7 +73,8 @@ def reachable(host: str, port: int, where: str, timeout: float) -> str:
             with socket.socket(address.family, socket.SOCK_STREAM) as sock:
                 sock.settimeout(timeout)
                 sock.connect(address.sockaddr)
-            return address.sockaddr[0]
+            connected: str = address.sockaddr[0]
+            return connected
         except TimeoutError:
             problem = f"no answer within {timeout:g} s"
         except OSError as error:

@@ -3,6 +3,10 @@
 Every format is rendered from the one option set `configgen.generate.generate()` resolves
 for the header (configgen/sdk/outputs.py); the facts each renderer relies on are data files
 here, with their sources.
+
+A front end beside the header's: may import generate, derive (its handshake working set),
+render, the knowledge base, options and profile; never the probe's transport, the wizard or
+a command.
 """
 
 from __future__ import annotations
