@@ -24,7 +24,7 @@ from configgen.errors import ResolveConflict
 from configgen.generate import generate
 from configgen.kb import releases
 from e2e_scenarios import CERTS, openssl
-from handshake import build_client, mfl_arguments, run_client
+from handshake import build_client, integration_arguments, run_client
 from probe_servers import LOOPBACK
 
 # ECDHE only: with DHE, OpenSSL sends a 4096-bit group for this RSA-4096 key, and the
@@ -68,7 +68,7 @@ def test_a_split_certificate_handshakes_where_the_release_reassembles_it(tmp_pat
                           tree_version=tree.version)
         assert f"Target release: mbedTLS {release}, read from the tree" in result.text
         client = build_client(tree, result.text, tmp_path / "client")
-        outcome = run_client(client, port, CA, "--name", "localhost", *mfl_arguments(result.text))
+        outcome = run_client(client, port, CA, "--name", "localhost", *integration_arguments(result.text))
     assert outcome.ok, outcome.text
     assert releases.facts_for(release).has("handshake-reassembly")
 
