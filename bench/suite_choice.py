@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import sys
 import tempfile
 from pathlib import Path
@@ -140,10 +141,13 @@ def main() -> int:
                     print(f"{name:28} {line:5} {row[4]:46} {row[0] / 1024:7.1f}K {row[1] / 1024:7.1f}K "
                           f"{row[2]:14,}  {verdict}")
                 if len(rows) > 1:
-                    best = min(rows, key=lambda r: tuple({"flash": r[0], "heap": r[1], "compute": r[2],
-                                                          "future": int(r[5])}[c] for c in profile.board.priority))
+                    measured = {r: costs.Cost(r[0], r[2], r[1], r[5]) for r in rows}
+                    best = min(rows, key=functools.cmp_to_key(
+                        lambda a, b: measured[a].compare(measured[b], profile.board.priority)))
+                    follows = measured[best].compare(measured[next(r for r in rows if r[3])],
+                                                     profile.board.priority) == 0
                     print(f"{'':34} board priority {', '.join(profile.board.priority)}: measured best "
-                          f"{best[4]}, {'follows' if best[3] else 'differs from'} the choice")
+                          f"{best[4]}; the choice {'ties with it' if follows else 'differs'}")
     return 0
 
 
