@@ -140,12 +140,12 @@ def main() -> int:
                     verdict = ("chosen; " if row[3] else "") + ("dominated" if _dominated(row, rows) else "not dominated")
                     print(f"{name:28} {line:5} {row[4]:46} {row[0] / 1024:7.1f}K {row[1] / 1024:7.1f}K "
                           f"{row[2]:14,}  {verdict}")
-                if len(rows) > 1:
+                chosen_row = next((r for r in rows if r[3]), None)
+                if len(rows) > 1 and chosen_row is not None:
                     measured = {r: costs.Cost(r[0], r[2], r[1], r[5]) for r in rows}
                     best = min(rows, key=functools.cmp_to_key(
                         lambda a, b: measured[a].compare(measured[b], profile.board.priority)))
-                    follows = measured[best].compare(measured[next(r for r in rows if r[3])],
-                                                     profile.board.priority) == 0
+                    follows = measured[best].compare(measured[chosen_row], profile.board.priority) == 0
                     print(f"{'':34} board priority {', '.join(profile.board.priority)}: measured best "
                           f"{best[4]}; the choice {'ties with it' if follows else 'differs'}")
     return 0
