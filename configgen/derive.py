@@ -250,7 +250,7 @@ def _handshake(version: str, suite: Suite, group: str | None, facts: ServerFacts
     prime = next((f.dh_prime_bits for f in facts.key_exchanges
                   if f.key_exchange == suite.key_exchange and f.dh_prime_bits), None)
     return handshake_model.model(version, suite.key_exchange, group, bits, prime, sent,
-                                 [c.facts for c in inputs.client], client_auth)
+                                 [c.facts for c in inputs.client], client_auth, suite.name)
 
 
 def _device_key(inputs: Inputs, kb: KnowledgeBase) -> list[Requirement]:
@@ -297,6 +297,8 @@ def _signatures(name: str, handshakes: Sequence[handshake_model.Handshake]) -> l
     ECDSA, the hash the scheme fixes, the signing key's curve."""
     found: list[Requirement] = []
     for handshake in handshakes:
+        if handshake.prf:
+            found.append(_req(Need.HASH, handshake.prf, f"{name}: TLS 1.2's PRF runs on {handshake.prf}"))
         for sig in handshake.signatures:
             what = f"{name}: {sig.what}"
             verb = "sign" if sig.makes else "verify"

@@ -55,6 +55,7 @@ class Handshake:
     version: str  # "1.2" | "1.3"
     sends: tuple[Message, ...]
     signatures: tuple[Signature, ...]
+    prf: str | None = None  # the hash of TLS 1.2's PRF (RFC 5246 5: SHA-256 unless the suite names SHA-384)
 
     @property
     def largest_sent(self) -> Message:
@@ -110,6 +111,12 @@ def _client_key_exchange(key_exchange: str, group: str | None, group_bits: int |
     return None
 
 
+def prf_hash(suite_name: str) -> str:
+    """The hash TLS 1.2's PRF runs on with a suite: SHA-384 for *_SHA384 suites, else SHA-256
+    (also for CCM and CBC-SHA suites, whose names do not say it)."""
+    return "SHA-384" if suite_name.endswith("SHA384") else "SHA-256"
+
+
 def model(
     version: str,
     key_exchange: str,
@@ -119,6 +126,7 @@ def model(
     server_chain: Sequence[CertFacts],
     client_chain: Sequence[CertFacts],
     client_auth: bool,
+    suite_name: str = "",
 ) -> Handshake:
     """The handshake with a server: `key_exchange` as the knowledge base names a suite's
     ("ECDHE_RSA", "DHE_RSA", "TLS1_3"...), the (EC)DHE group (and its size) or DH prime size
@@ -158,7 +166,8 @@ def model(
             continue  # a root: trusted or not, its own signature is never checked
         signatures.append(Signature(False, child.signature.scheme, child.signature.hash, None,
                                     f"verifies '{child.display_name}', signed {child.signature.name}"))
-    return Handshake(version, tuple(sends), tuple(signatures))
+    return Handshake(version, tuple(sends), tuple(signatures),
+                     prf_hash(suite_name) if version == "1.2" and suite_name else None)
 
 
 def _tls13_hash(key: PublicKeyFacts) -> str:

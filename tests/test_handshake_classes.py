@@ -224,3 +224,15 @@ def test_the_device_key_is_read(case, line, tmp_path, monkeypatch):
     one (its password from CONFIGGEN_KEY_PASSWORD) gets what decrypts it, and the device loads it."""
     monkeypatch.setenv("CONFIGGEN_KEY_PASSWORD", "device secret")
     test_generated_header_handshakes_or_refuses_with_the_reason(case, line, tmp_path)
+
+
+def test_the_tls12_prf_hash_is_a_need_even_where_the_suite_name_omits_it():
+    """A CCM suite names no hash, yet TLS 1.2's PRF runs on SHA-256: a P-521 chain signed with
+    SHA-512 left the header without SHA-256, and 2.28 failed in ssl_set_handshake_prfs()
+    (-0x6C00; found by the proof against stunnel in tests/test_zoo.py)."""
+    assert handshake_model.prf_hash("TLS-ECDHE-ECDSA-WITH-AES-128-CCM") == "SHA-256"
+    assert handshake_model.prf_hash("TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384") == "SHA-384"
+    leaf = _facts(CERTS / "p256-server.pem")
+    model = handshake_model.model("1.2", "ECDHE_ECDSA", "secp256r1", 256, None, [leaf], [], False,
+                                  "TLS-ECDHE-ECDSA-WITH-AES-128-CCM")
+    assert model.prf == "SHA-256"
