@@ -9,8 +9,9 @@ server's facts narrowed to that suite: linked Cortex-M4 flash of the device clie
 (bench/e2e_footprint.py's measure), peak heap (valgrind massif) and instructions (callgrind) of
 one real handshake and round trip. Prints one row per suite, the chosen one marked, and a
 verdict: "dominated" when another suite is no worse on all three and better on one, beyond
-derive's ties (512 B of flash, 256 B of heap, 2 % of instructions; the choice must never be), and which suite the board's priority picks from the
-measured figures, beside the one configgen chose from its estimates.
+derive's ties (512 B of flash, 256 B of heap, 2 % of instructions; the choice must never
+be), and which suite the board's priority picks from the measured figures, beside the one
+configgen chose from its estimates.
 """
 
 from __future__ import annotations
@@ -64,21 +65,17 @@ def _measure(tree, header: str, run, work: Path) -> tuple[int, int, int, str]:
     return flash, heap.heap_peak or 0, counted.instructions or 0, counted.text
 
 
-TIE = costs.TIE  # derive's tie, applied to the measured figures
-
-def _better(a: float, b: float) -> bool:
-    return a < b * (1 - TIE)
-
-
-def _no_worse(a: float, b: float) -> bool:
-    return a <= b * (1 + TIE)
+def _tie(i: int, a: float, b: float) -> float:
+    """derive's ties (configgen/costs.py) on the measured flash, heap and instructions."""
+    return (costs.TIE_BYTES["flash"], costs.TIE_BYTES["heap"], costs.TIE * max(a, b))[i]
 
 
 def _dominated(row, rows) -> bool:
-    """Another suite no worse on flash, heap and instructions (within TIE) and clearly better
-    on one of them."""
-    return any(all(_no_worse(o, r) for o, r in zip(other[:3], row[:3]))
-               and any(_better(o, r) for o, r in zip(other[:3], row[:3])) for other in rows)
+    """Another suite no worse on flash, heap and instructions (beyond a tie) and clearly
+    better on one of them."""
+    return any(all(o <= r + _tie(i, o, r) for i, (o, r) in enumerate(zip(other[:3], row[:3])))
+               and any(o < r - _tie(i, o, r) for i, (o, r) in enumerate(zip(other[:3], row[:3])))
+               for other in rows)
 
 
 @contextlib.contextmanager
