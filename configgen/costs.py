@@ -104,18 +104,29 @@ def _measured(line: str, key_exchange: str) -> Mapping[str, Mapping[str, int]]:
     return table
 
 
-# The TLS 1.3 suite the key exchange rows were measured with (bench/suite_costs.py).
+# The suites the key exchange rows were measured with (bench/suite_costs.py): the AEAD
+# tables say what another suite's record protection adds to them.
 TLS13_REFERENCE = "TLS1-3-AES-128-GCM-SHA256"
+TLS12_REFERENCE = "AES-128-GCM"
 
 
-def tls13_suite(line: str, suite: str) -> tuple[int, int]:
-    """What a TLS 1.3 suite's AEAD adds to the reference suite's handshake (instructions, heap)."""
-    table = _measured(line, "TLS1_3_SUITE")
-    if suite not in table or TLS13_REFERENCE not in table:
+def cipher_of(suite: Any) -> str:
+    """A TLS 1.2 suite's record protection as the costs table names it ("AES-128-GCM")."""
+    return f"{suite.cipher}-{suite.key_bits}-{suite.mode}"
+
+
+def _delta(table: Mapping[str, Mapping[str, int]], mine: str, reference: str) -> tuple[int, int]:
+    if mine not in table or reference not in table:
         return 0, 0
-    mine, reference = table[suite], table[TLS13_REFERENCE]
-    return (int(mine["instructions"]) - int(reference["instructions"]),
-            int(mine["heap"]) - int(reference["heap"]))
+    return (int(table[mine]["instructions"]) - int(table[reference]["instructions"]),
+            int(table[mine]["heap"]) - int(table[reference]["heap"]))
+
+
+def record_protection(line: str, version: str, suite: Any) -> tuple[int, int]:
+    """What a suite's AEAD adds to the reference suite's handshake (instructions, heap)."""
+    if version == "1.3":
+        return _delta(_measured(line, "TLS1_3_SUITE"), suite.name, TLS13_REFERENCE)
+    return _delta(_measured(line, "TLS1_2_CIPHER"), cipher_of(suite), TLS12_REFERENCE)
 
 
 def handshake(line: str, key_exchange: str, on: str | int | None) -> tuple[int | None, int | None]:

@@ -465,8 +465,8 @@ def _candidates(facts: ServerFacts, kb: KnowledgeBase, policy: Policy, board: Bo
                            if f.key_exchange == suite.key_exchange and f.dh_prime_bits),
                           leaf.public_key.bits if leaf is not None else None)
             compute, heap = costs.handshake(kb.line, table, on)
-            if version == "1.3" and compute is not None and heap is not None:
-                more_compute, more_heap = costs.tls13_suite(kb.line, suite.name)
+            if compute is not None and heap is not None:
+                more_compute, more_heap = costs.record_protection(kb.line, version, suite)
                 compute, heap = compute + more_compute, heap + more_heap
             cost = costs.Cost(costs.flash(kb.line, added), compute, heap, costs.removed_next(suite.key_exchange))
             rank = (int(accelerated is not None and suite.cipher != accelerated), index, order)

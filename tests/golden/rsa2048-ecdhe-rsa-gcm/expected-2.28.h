@@ -29,7 +29,7 @@
 #define MBEDTLS_ECP_DP_CURVE25519_ENABLED
     /* via 127.0.0.1:25001: ECDHE on x25519 (the server accepts x25519, secp256r1, secp384r1, secp521r1, x448) */
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED
-    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.7 KiB peak heap) */
+    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.9 KiB peak heap) */
 #define MBEDTLS_PKCS1_V15
     /* via 127.0.0.1:25001: verifies 'localhost', signed sha256WithRSAEncryption */
     /* via 127.0.0.1:25001: verifies the server's ServerKeyExchange, signed with its RSA-2048 key */
@@ -42,7 +42,7 @@
 
 /* mbed TLS modules ------------------------------------------------------------ */
 #define MBEDTLS_AES_C
-    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.7 KiB peak heap) */
+    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.9 KiB peak heap) */
 #define MBEDTLS_ASN1_PARSE_C
     /* via mbedTLS 2.28.3 dependency: MBEDTLS_X509_USE_C defined, but not all prerequisites (mbedtls/check_config.h:875) */
 #define MBEDTLS_BASE64_C
@@ -60,7 +60,7 @@
 #define MBEDTLS_ENTROPY_C
     /* via every device: the handshake needs random numbers */
 #define MBEDTLS_GCM_C
-    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.7 KiB peak heap) */
+    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.9 KiB peak heap) */
 #define MBEDTLS_MD_C
     /* via ../../data/certs/rsa2048-root.pem: "RSA-2048 Root" is signed sha256WithRSAEncryption */
     /* via 127.0.0.1:25001 chain[0]: "localhost" is signed sha256WithRSAEncryption */
@@ -89,11 +89,11 @@
     /* via ../../data/certs/rsa2048-root.pem: "RSA-2048 Root" is signed sha256WithRSAEncryption */
     /* via 127.0.0.1:25001 chain[0]: "localhost" is signed sha256WithRSAEncryption */
 #define MBEDTLS_SHA512_C
-    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.7 KiB peak heap) */
+    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.9 KiB peak heap) */
 #define MBEDTLS_SSL_CLI_C
     /* via every device: a TLS client */
 #define MBEDTLS_SSL_TLS_C
-    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.7 KiB peak heap) */
+    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.9 KiB peak heap) */
     /* via every device: a TLS client */
 #define MBEDTLS_X509_USE_C
     /* via mbedTLS 2.28.3 dependency: MBEDTLS_X509_CRT_PARSE_C defined, but not all prerequisites (mbedtls/check_config.h:889) */
@@ -112,7 +112,7 @@
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 512  /* 512 bytes: the ClientHello */
     /* via 127.0.0.1:25001: the device's own handshake messages */
 #define MBEDTLS_SSL_CIPHERSUITES MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
-    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.7 KiB peak heap) */
+    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.9 KiB peak heap) */
 
 /* 37 options on; every other option of mbedTLS 2.28.3 is off. */
 

@@ -31,14 +31,14 @@
 #define MBEDTLS_ECP_DP_CURVE25519_ENABLED
     /* via 127.0.0.1:25001: ECDHE on x25519 (the server accepts x25519, secp256r1, secp384r1, secp521r1, x448) */
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED
-    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~20 M instructions for a reference handshake, 11.1 KiB peak heap) */
+    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~20 M instructions for a reference handshake, 11.4 KiB peak heap) */
 #define MBEDTLS_PKCS1_V15
     /* via 127.0.0.1:25001: verifies 'localhost', signed sha256WithRSAEncryption */
     /* via 127.0.0.1:25001: verifies the server's ServerKeyExchange, signed with its RSA-2048 key */
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
     /* via 127.0.0.1:25001: supports extended master secret (RFC 7627) */
 #define MBEDTLS_SSL_PROTO_TLS1_2
-    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~20 M instructions for a reference handshake, 11.1 KiB peak heap) */
+    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~20 M instructions for a reference handshake, 11.4 KiB peak heap) */
     /* via 127.0.0.1:25001: accepts TLS 1.2; TLS 1.2 chosen */
     /* via 127.0.0.1:25001: supports extended master secret (RFC 7627) */
 #define MBEDTLS_SSL_SERVER_NAME_INDICATION
@@ -46,7 +46,7 @@
 
 /* Mbed TLS modules ------------------------------------------------------------ */
 #define MBEDTLS_AES_C
-    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~20 M instructions for a reference handshake, 11.1 KiB peak heap) */
+    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~20 M instructions for a reference handshake, 11.4 KiB peak heap) */
 #define MBEDTLS_BASE64_C
     /* via profile.toml: [trust].format = "pem" */
 #define MBEDTLS_BIGNUM_C
@@ -62,7 +62,7 @@
 #define MBEDTLS_ENTROPY_C
     /* via every device: the handshake needs random numbers */
 #define MBEDTLS_GCM_C
-    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~20 M instructions for a reference handshake, 11.1 KiB peak heap) */
+    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~20 M instructions for a reference handshake, 11.4 KiB peak heap) */
 #define MBEDTLS_MD_C
     /* via mbedTLS 3.6.6 dependency: MBEDTLS_SSL_TLS_C defined, but not all prerequisites (mbedtls/check_config.h:901) */
 #define MBEDTLS_NET_C
@@ -90,11 +90,11 @@
     /* via ../../data/certs/rsa2048-root.pem: "RSA-2048 Root" is signed sha256WithRSAEncryption */
     /* via 127.0.0.1:25001 chain[0]: "localhost" is signed sha256WithRSAEncryption */
 #define MBEDTLS_SHA384_C
-    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~20 M instructions for a reference handshake, 11.1 KiB peak heap) */
+    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~20 M instructions for a reference handshake, 11.4 KiB peak heap) */
 #define MBEDTLS_SSL_CLI_C
     /* via every device: a TLS client */
 #define MBEDTLS_SSL_TLS_C
-    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~20 M instructions for a reference handshake, 11.1 KiB peak heap) */
+    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~20 M instructions for a reference handshake, 11.4 KiB peak heap) */
     /* via 127.0.0.1:25001: accepts TLS 1.2; TLS 1.2 chosen */
     /* via 127.0.0.1:25001: supports extended master secret (RFC 7627) */
     /* via every device: a TLS client */
@@ -115,7 +115,7 @@
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 512  /* 512 bytes: the ClientHello */
     /* via 127.0.0.1:25001: the device's own handshake messages */
 #define MBEDTLS_SSL_CIPHERSUITES MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
-    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~20 M instructions for a reference handshake, 11.1 KiB peak heap) */
+    /* via 127.0.0.1:25001: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~20 M instructions for a reference handshake, 11.4 KiB peak heap) */
 
 /* 36 options on; every other option of mbedTLS 3.6.6 is off. */
 

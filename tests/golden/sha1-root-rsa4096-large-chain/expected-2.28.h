@@ -28,7 +28,7 @@
 #define MBEDTLS_ECP_DP_CURVE25519_ENABLED
     /* via 127.0.0.1:25002: ECDHE on x25519 (the server accepts x25519, secp256r1, secp384r1, secp521r1, x448) */
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED
-    /* via 127.0.0.1:25002: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.7 KiB peak heap) */
+    /* via 127.0.0.1:25002: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.9 KiB peak heap) */
 #define MBEDTLS_NO_PLATFORM_ENTROPY
     /* via board stm32f4-nucleo (profiles/stm32f4-nucleo.toml): entropy = "hardware" */
 #define MBEDTLS_PKCS1_V15
@@ -44,7 +44,7 @@
 
 /* mbed TLS modules ------------------------------------------------------------ */
 #define MBEDTLS_AES_C
-    /* via 127.0.0.1:25002: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.7 KiB peak heap) */
+    /* via 127.0.0.1:25002: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.9 KiB peak heap) */
 #define MBEDTLS_ASN1_PARSE_C
     /* via mbedTLS 2.28.3 dependency: MBEDTLS_X509_USE_C defined, but not all prerequisites (mbedtls/check_config.h:875) */
 #define MBEDTLS_BASE64_C
@@ -62,7 +62,7 @@
 #define MBEDTLS_ENTROPY_C
     /* via every device: the handshake needs random numbers */
 #define MBEDTLS_GCM_C
-    /* via 127.0.0.1:25002: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.7 KiB peak heap) */
+    /* via 127.0.0.1:25002: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.9 KiB peak heap) */
 #define MBEDTLS_MD_C
     /* via ../../data/certs/sha1-rsa4096-root.pem: "SHA-1 RSA-4096 Root" is signed sha1WithRSAEncryption */
     /* via 127.0.0.1:25002 chain[0]: "localhost" is signed sha256WithRSAEncryption */
@@ -98,11 +98,11 @@
     /* via 127.0.0.1:25002 chain[0]: "localhost" is signed sha256WithRSAEncryption */
     /* via 127.0.0.1:25002 chain[1]: "RSA-4096 Intermediate" is signed sha256WithRSAEncryption */
 #define MBEDTLS_SHA512_C
-    /* via 127.0.0.1:25002: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.7 KiB peak heap) */
+    /* via 127.0.0.1:25002: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.9 KiB peak heap) */
 #define MBEDTLS_SSL_CLI_C
     /* via every device: a TLS client */
 #define MBEDTLS_SSL_TLS_C
-    /* via 127.0.0.1:25002: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.7 KiB peak heap) */
+    /* via 127.0.0.1:25002: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.9 KiB peak heap) */
     /* via every device: a TLS client */
 #define MBEDTLS_X509_USE_C
     /* via mbedTLS 2.28.3 dependency: MBEDTLS_X509_CRT_PARSE_C defined, but not all prerequisites (mbedtls/check_config.h:889) */
@@ -121,7 +121,7 @@
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 512  /* 512 bytes: the ClientHello */
     /* via 127.0.0.1:25002: the device's own handshake messages */
 #define MBEDTLS_SSL_CIPHERSUITES MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
-    /* via 127.0.0.1:25002: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.7 KiB peak heap) */
+    /* via 127.0.0.1:25002: accepts 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384 (one of 1 accepted TLS 1.2 suites; by the board's priority, future, flash, compute, heap: ~19 M instructions for a reference handshake, 10.9 KiB peak heap) */
 
 /* 37 options on; every other option of mbedTLS 2.28.3 is off. */
 
