@@ -655,7 +655,7 @@ class _Tbs:
             for item in reversed(items):  # the first of a repeated extension wins
                 values[item["extn_id"].native] = item["extn_value"].parsed
             basic, usage = values.get("basic_constraints"), values.get("key_usage")
-            eku, san = values.get("extended_key_usage"), values.get("subject_alt_name")
+            eku = values.get("extended_key_usage")
             return cls(
                 int(tbs["version"].native[1:]),
                 (None, None) if basic is None else (bool(basic["ca"].native), basic["path_len_constraint"].native),

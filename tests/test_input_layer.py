@@ -7,7 +7,6 @@ the same readers is tests/test_fuzz_inputs.py.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path

@@ -7,7 +7,6 @@ import datetime as dt
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from cryptography import x509

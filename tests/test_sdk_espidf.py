@@ -25,7 +25,6 @@ from pathlib import Path
 import pytest
 
 from configgen import headerfile, sources
-from configgen import kb as knowledge
 from configgen import profile as profiles
 from configgen.errors import ConfiggenError
 from configgen.sdk import espidf

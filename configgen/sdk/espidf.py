@@ -19,7 +19,6 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Mapping
 
 # What a TLS stack keeps besides its record buffers during a handshake: the estimate derive
