@@ -176,7 +176,7 @@ def _server(
     name = server.name
     sent = list(_server_chain(facts, include_roots=True))
     _check_algorithms(server, sent, kb)
-    _check_chain(server, facts, inputs, kb)
+    _check_chain(server, sent, inputs, kb)
     versions = _versions(server, facts, kb, policy)
     chosen_suites: list[int] = []
     base = _options_so_far(kb, [*items, *known])
@@ -321,12 +321,11 @@ def _profile_refuses(cert: CertFacts, kb: KnowledgeBase) -> bool:
     return cert.signature.hash is not None and cert.signature.hash not in allowed
 
 
-def _check_chain(server: Server, facts: ServerFacts, inputs: Inputs, kb: KnowledgeBase) -> None:
+def _check_chain(server: Server, sent: Sequence[CertFacts], inputs: Inputs, kb: KnowledgeBase) -> None:
     """Stop when the server's chain would not verify against the profile's trust anchors:
     a header cannot fix that, and one that 'works' would have to turn verification off."""
-    if not facts.certificate_chain or not inputs.anchors:
+    if not sent or not inputs.anchors:
         return
-    sent = list(_server_chain(facts, include_roots=True))
     host = server.sni or server.host
     report = chain.diagnose(sent, [a.facts for a in inputs.anchors], host, inputs.at, kb)
     no_clock = inputs.profile.board.time != "wall-clock"
