@@ -20,7 +20,7 @@ from configgen import kb as knowledge
 from configgen import sources
 from configgen.footprint import ARM_PACKAGES, CFLAGS, bare_metal, cortex_m4, missing_arm_tools
 from configgen.render import HeaderContext, render_header
-from configgen.requirements import Need, Requirement, Requirements
+from configgen.model.requirements import Need, Requirement, Requirements
 from configgen.resolve import resolve
 
 SUITES = (0xC02B, 0xC02F, 0xC030, 0xC0AE, 0x1301)

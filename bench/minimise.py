@@ -26,7 +26,7 @@ from configgen import mbedbuild, sources  # noqa: E402
 from configgen import profile as profiles  # noqa: E402
 from configgen.errors import ConfiggenError  # noqa: E402
 from configgen.generate import generate  # noqa: E402
-from configgen.options import OptionSet  # noqa: E402
+from configgen.model.options import OptionSet  # noqa: E402
 from configgen.render import HeaderContext, render_header  # noqa: E402
 from e2e_footprint import rom  # noqa: E402
 from e2e_scenarios import SCENARIOS, started  # noqa: E402

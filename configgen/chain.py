@@ -28,7 +28,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from configgen.certfacts import CertFacts, KeyType
+from configgen.model.certificates import CertFacts, KeyType
 from configgen.errors import KnowledgeBaseError
 from configgen.inspect import Problem, Role, Severity, article, certificate_verdict
 from configgen.kb.model import KnowledgeBase

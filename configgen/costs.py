@@ -23,12 +23,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-CRITERIA = ("future", "flash", "compute", "heap")
 # Differences smaller than these are ties, and the next criterion decides: 1 % of a
 # handshake's instructions, or a few hundred bytes, do not decide a device's suite.
 TIE = 0.02  # of instructions
 TIE_BYTES = {"flash": 512, "heap": 256}
-DEFAULT_PRIORITY = CRITERIA
 
 
 @lru_cache(maxsize=None)

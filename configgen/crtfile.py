@@ -23,7 +23,7 @@ import binascii
 
 from asn1crypto import parser as asn1
 
-from configgen.certfacts import Flaw, Slot
+from configgen.model.certificates import Flaw, Slot
 
 HEADER = b"-----BEGIN CERTIFICATE-----"
 FOOTER = b"-----END CERTIFICATE-----"

@@ -25,13 +25,13 @@ from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 from configgen import chain, costs, handshake_model, inspect
-from configgen.certfacts import CertFacts, KeyFacts, KeyType
+from configgen.model.certificates import CertFacts, KeyFacts, KeyType
 from configgen.errors import ResolveConflict
 from configgen.kb import closure, releases
 from configgen.kb.model import KnowledgeBase, Suite
-from configgen.probe.facts import ServerFacts
-from configgen.profile import RECORD_MAX, Board, Policy, Profile, Server
-from configgen.requirements import Forbid, Need, Requirement, Requirements
+from configgen.model.facts import ServerFacts
+from configgen.model.profile import RECORD_MAX, Board, Margin, Policy, Profile, Server
+from configgen.model.requirements import Forbid, Need, Requirement, Requirements
 from configgen.resolve import VALUE_OPTIONS, want_of
 
 _TLS13_ONLY = "1.3"
@@ -128,7 +128,7 @@ def derive(inputs: Inputs, kb: KnowledgeBase) -> Requirements:
 def _ecc_memory(items: Sequence[Requirement], policy: Policy) -> list[Requirement]:
     """With margin "minimal", elliptic-curve arithmetic keeps its working memory small, as
     mbedTLS's own low-RAM config (configs/config-suite-b.h) does: slower, a few KiB less heap."""
-    if policy.margin != "minimal" or not any(r.need is Need.GROUP for r in items):
+    if policy.margin is not Margin.MINIMAL or not any(r.need is Need.GROUP for r in items):
         return []
     via = "[policy].margin = \"minimal\": ECC working memory kept small, as configs/config-suite-b.h"
     return [
@@ -359,7 +359,7 @@ def _versions(server: Server, facts: ServerFacts, kb: KnowledgeBase, policy: Pol
             where=server.name,
             hint="use mbedTLS 3.6 for a TLS 1.3-only server" if "1.3" in facts.versions else None,
         )
-    if policy.margin == "balanced":
+    if policy.margin is Margin.BALANCED:
         return possible
     return possible[:1]  # TLS 1.2 first: smaller (no PSA crypto) when the server allows it
 
@@ -403,7 +403,7 @@ _ADMITTED_BY = {
     "CBC": "[policy].allow_cbc = true",
     "no forward secrecy": "[policy].allow_no_forward_secrecy = true",
 }
-_STRICT = Policy(("1.2", "1.3"), False, False, False, False, False, False, "minimal", None)
+_STRICT = Policy(("1.2", "1.3"), False, False, False, False, False, False, Margin.MINIMAL, None)
 
 
 def _weakening(suite: Suite) -> str | None:
@@ -509,7 +509,7 @@ def _pick(name, facts, kb, policy, board, version, base, leaf) -> tuple[list[tup
               if runner else ")"))
     picked = [(first.suite, why)]
     chosen = [first] if first.group else []
-    if policy.margin == "balanced":
+    if policy.margin is Margin.BALANCED:
         fallback = next((c for c in ranked if (c.suite.cipher, c.suite.mac) != (first.suite.cipher, first.suite.mac)), None)
         if fallback is not None:
             picked.append((fallback.suite, f"accepts {fallback.suite.hex} {fallback.suite.name} (balanced: fallback of another family)"))
@@ -541,7 +541,7 @@ def _extensions(server: Server, facts: ServerFacts, kb, versions, suites, policy
     found = []
     if "1.2" in versions and ext.extended_master_secret and "extended_master_secret" not in blamed:
         found.append(_req(Need.FEATURE, "ems", f"{name}: supports extended master secret (RFC 7627)"))
-    if ext.sni_required or ext.sni_changes_chain or policy.margin == "balanced" or server.sni:
+    if ext.sni_required or ext.sni_changes_chain or policy.margin is Margin.BALANCED or server.sni:
         if "server_name" in blamed:
             raise ResolveConflict("the server needs SNI but chokes on the server_name extension", where=name)
         why = ("refuses the handshake without SNI" if ext.sni_required else
@@ -627,16 +627,16 @@ def _sizes(server, facts, inputs, kb, versions, notes, warnings, handshakes) -> 
     if warning:
         warnings.append(warning)
     found.append(_req(Need.IN_CONTENT, size, f"{name}: {how}; {app_how}",
-                      derivation=f"max({handshake:,}, {app:,}) bytes, margin \"{margin}\""))
+                      derivation=f"max({handshake:,}, {app:,}) bytes, margin \"{margin.value}\""))
     found.append(_req(Need.OUT_CONTENT, out, f"{name}: the device's own handshake messages",
                       derivation=f"{out:,} bytes: {out_how}"))
     return found
 
 
-def _buffer(need: int, margin: str) -> int:
+def _buffer(need: int, margin: Margin) -> int:
     """A record buffer's size for `need` bytes: exact with margin "minimal", a quarter more
     with "balanced"; never above a full TLS record."""
-    size = _round_up(need, 256) if margin == "minimal" else _round_up(need * 5 // 4, 1024)
+    size = _round_up(need, 256) if margin is Margin.MINIMAL else _round_up(need * 5 // 4, 1024)
     return min(size, RECORD_MAX)
 
 
@@ -664,14 +664,14 @@ def _heap_warning(server: Server, profile: Profile, size: int, out: int, handsha
             f"fail with MBEDTLS_ERR_SSL_ALLOC_FAILED (-0x7F00): {what}")
 
 
-def _out_size(handshakes: Sequence[handshake_model.Handshake], margin: str) -> tuple[int, str]:
+def _out_size(handshakes: Sequence[handshake_model.Handshake], margin: Margin) -> tuple[int, str]:
     """The outgoing buffer: the largest message the device sends in any handshake it may run
     (an output buffer too small for a DHE ClientKeyExchange is also a memory-safety defect:
     mbedtls_dhm_make_public() writes past it); "balanced" keeps 2 KiB for application writes."""
     largest = max((h.largest_sent for h in handshakes), key=lambda m: m.size,
                   default=handshake_model.Message("ClientHello", handshake_model.CLIENT_HELLO_MAX,
                                                   "the ClientHello"))
-    floor = 2048 if margin == "balanced" else 0
+    floor = 2048 if margin is Margin.BALANCED else 0
     size = _round_up(max(largest.size, floor), 256)
     how = (f"the {largest.name}, {largest.size:,} bytes ({largest.derivation})"
            if largest.name != "ClientHello" else "the ClientHello")
@@ -771,7 +771,7 @@ def _server_chain(facts: ServerFacts, include_roots: bool = False) -> Iterable[C
     """The certificates the server sends. Without `include_roots`, only those mbedTLS must
     parse: a self-signed root in the chain is skipped when it cannot be parsed (ssl_tls.c)."""
     for index, der in enumerate(facts.certificate_chain):
-        for cert in inspect.parse(der, f"{facts.host}:{facts.port} chain[{index}]").certificates:
+        for cert in inspect.parse(der, f"{facts.where} chain[{index}]").certificates:
             if include_roots or cert.subject != cert.issuer:
                 yield cert
 

@@ -18,13 +18,13 @@ from typing import Callable
 from configgen import inspect, kb as knowledge
 from configgen.kb import releases
 from configgen.advise import debughelp
-from configgen.certfacts import CertFacts, KeyFacts
+from configgen.model.certificates import CertFacts, KeyFacts
 from configgen.derive import Certificate, Inputs, derive
 from configgen.errors import ConfiggenError, ProbeError, ProfileError
-from configgen.options import OptionSet
+from configgen.model.options import OptionSet
 from configgen.probe import snapshot
-from configgen.probe.facts import ServerFacts
-from configgen.profile import Override, Profile, Server
+from configgen.model.facts import ServerFacts
+from configgen.model.profile import Override, Profile, Server
 from configgen.prove import Mode, Proven, prove
 from configgen.render import HeaderContext, render_header
 from configgen.resolve import resolve
@@ -53,7 +53,7 @@ def _server_facts(profile: Profile, server: Server, offline: bool) -> tuple[Serv
             raise ProfileError(
                 "no snapshot to replay offline",
                 where=f"{profile.path}:[server] {server.name}",
-                hint=f"record one with 'configgen probe {server.host}:{server.port} -o FILE' "
+                hint=f"record one with 'configgen probe {server.where} -o FILE' "
                 "and name it in snapshot = ...",
             )
         return snapshot.load(server.snapshot, (server.host, server.port)), None
@@ -151,7 +151,7 @@ def banner_inputs(profile: Profile, offline: bool) -> tuple[tuple[str, str, str]
     for server in profile.servers:
         detail = (f"snapshot {profile.relative(server.snapshot)} {_sha(server.snapshot)}"
                   if offline and server.snapshot else "probed live")
-        rows.append(("server", f"{server.host}:{server.port}", detail))
+        rows.append(("server", server.where, detail))
     rows += [("trust", profile.relative(p), _sha(p)) for p in profile.ca]
     if profile.client_cert:
         rows.append(("client", profile.relative(profile.client_cert), _sha(profile.client_cert)))

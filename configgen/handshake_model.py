@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from configgen.certfacts import CertFacts, KeyType, PublicKeyFacts
+from configgen.model.certificates import CertFacts, KeyType, PublicKeyFacts
 
 # The device's ClientHello at most with the few suites and groups a generated header offers
 # (SNI, ALPN and a TLS 1.3 key share included), in bytes.

@@ -42,7 +42,7 @@ from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import SignatureAlgorithmOID
 
 from configgen import crtfile
-from configgen.certfacts import (
+from configgen.model.certificates import (
     CertFacts,
     Container,
     ExtensionFacts,

@@ -15,104 +15,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from configgen import costs, readers, values
+from configgen import readers, values
 from configgen.errors import ProfileError
+from configgen.model.endpoint import endpoint
+from configgen.model.profile import (
+    CRITERIA,
+    FORMATS,
+    RECORD_MAX,
+    TLS_VERSIONS,
+    Board,
+    Margin,
+    Override,
+    Policy,
+    Profile,
+    Sdk,
+    Server,
+)
 from configgen.kb import model as knowledge
 from configgen.kb.model import LINES, KnowledgeBase, Option
 from configgen.resources import data_dir
 from configgen.sdk import esp_idf_releases
-
-TLS_VERSIONS = ("1.2", "1.3")
-FORMATS = ("header", "esp-idf", "zephyr")  # what `generate` writes (README: outputs)
-MARGINS = ("minimal", "balanced")
-RECORD_MAX = 16384  # the largest TLS record plaintext (RFC 8446 section 5.1), in bytes
-
-
-@dataclass(frozen=True)
-class Sdk:
-    """An SDK version and the mbedTLS release it ships ([[sdk]] of a board profile)."""
-
-    name: str  # "ESP-IDF"
-    version: str  # "v5.5.5"
-    mbedtls: str  # "3.6.6"
-    source: str  # where that was read
-
-
-@dataclass(frozen=True)
-class Board:
-    """What a board and its SDK impose (profiles/*.toml; fields in profiles/README.md)."""
-
-    name: str
-    description: str
-    mbedtls: tuple[str, ...]
-    heap_kib: int
-    entropy: str
-    time: str
-    network: str
-    filesystem: bool
-    accelerated: tuple[str, ...]
-    platform_enable: tuple[tuple[str, str], ...]
-    source: str  # "profiles/esp32.toml" or the user's path, for reasons in the header
-    esp_idf: str | None = None  # the ESP-IDF release the board's SDK is ("v5.5.5"), if ESP-IDF
-    # How suites and groups are ranked: criteria in order (configgen/costs.py), smaller first.
-    priority: tuple[str, ...] = costs.DEFAULT_PRIORITY
-    sdk: tuple[Sdk, ...] = ()  # the mbedTLS release each SDK version ships, one per line
-
-
-@dataclass(frozen=True)
-class Server:
-    name: str
-    host: str
-    port: int
-    sni: str | None
-    alpn: tuple[str, ...]
-    snapshot: Path | None
-    app_record_max: int | None  # largest application-data record the server sends, if known
-
-
-@dataclass(frozen=True)
-class Policy:
-    tls: tuple[str, ...]
-    allow_sha1: bool
-    allow_unsupported_critical_extensions: bool
-    allow_cbc: bool
-    allow_no_forward_secrecy: bool
-    allow_weak_ciphers: bool  # NULL, RC4, DES, 3DES suites
-    psk: bool  # the device holds a pre-shared key, so PSK suites may be used
-    margin: str
-    at: str | None  # validation date pinned for reproducible builds (ISO date)
-
-
-@dataclass(frozen=True)
-class Override:
-    name: str
-    value: str | None
-    reason: str
-
-
-@dataclass(frozen=True)
-class Profile:
-    path: Path
-    board: Board
-    mbedtls: str
-    servers: tuple[Server, ...]
-    ca: tuple[Path, ...]
-    ca_format: str
-    client_cert: Path | None
-    client_key: Path | None
-    policy: Policy
-    enable: tuple[Override, ...]
-    disable: tuple[Override, ...]
-    format: str = "header"  # what `generate` writes: one of FORMATS
-    esp_idf: str | None = None  # the ESP-IDF release targeted (the board's unless the profile says)
-
-    def relative(self, path: Path) -> str:
-        """A path as the profile names it (relative to the profile), for reasons."""
-        try:
-            return path.relative_to(self.path.parent).as_posix()
-        except ValueError:
-            return path.as_posix()
-
 
 # --- reading and checking ------------------------------------------------------------------
 
@@ -219,7 +141,7 @@ def load_board(name_or_path: str, relative_to: Path | None = None, where: str | 
         platform_enable=_reasons(path, "platform.enable", c.get("platform", dict, {}).get("enable", {})),
         source=shown,
         esp_idf=c.get("esp_idf", str, None, _esp_idf_release),
-        priority=c.strings("priority", costs.DEFAULT_PRIORITY, costs.CRITERIA),
+        priority=c.strings("priority", CRITERIA, CRITERIA),
         sdk=tuple(_sdk(path, i, entry, lines) for i, entry in enumerate(c.get("sdk", list, []))),
     )
     c.done()
@@ -347,7 +269,7 @@ def _server(path: Path, index: int, table: Any) -> Server:
         _file(path.parent, c, "snapshot", snapshot,
               hint="record one with 'configgen probe HOST:PORT -o FILE'")
     server = Server(
-        name=c.get("name", str, f"{host}:{port}"),
+        name=c.get("name", str, endpoint(host, port)),
         host=host,
         port=port,
         sni=c.get("sni", str, None),
@@ -383,7 +305,7 @@ def _policy(path: Path, table: Any, line: str) -> Policy:
         allow_no_forward_secrecy=c.get("allow_no_forward_secrecy", bool, False),
         allow_weak_ciphers=c.get("allow_weak_ciphers", bool, False),
         psk=c.get("psk", bool, False),
-        margin=c.choice("margin", MARGINS, "minimal"),
+        margin=Margin(c.choice("margin", tuple(m.value for m in Margin), "minimal")),
         at=c.get("at", str, None, values.date_problem),
     )
     c.done()

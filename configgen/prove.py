@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from configgen import headerfile, sources
-from configgen.certfacts import CertFacts
+from configgen.model.certificates import CertFacts
 from configgen.errors import ConfiggenError, ProbeError, SourceTreeError
-from configgen.profile import Profile, Server
+from configgen.model.profile import Profile, Server
 
 if TYPE_CHECKING:
     from configgen import verify

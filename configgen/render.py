@@ -16,7 +16,7 @@ import jinja2
 from configgen import __version__
 from configgen.kb import cpp
 from configgen.kb.model import KnowledgeBase
-from configgen.options import OptionSet
+from configgen.model.options import OptionSet
 from configgen.resources import data_dir
 
 

@@ -22,8 +22,8 @@ from typing import Mapping
 from configgen.errors import ResolveConflict
 from configgen.kb import closure
 from configgen.kb.model import KnowledgeBase
-from configgen.options import OptionSet, Setting
-from configgen.requirements import Need, Requirement, Requirements
+from configgen.model.options import OptionSet, Setting
+from configgen.model.requirements import Need, Requirement, Requirements
 
 if sys.version_info >= (3, 11):
     import tomllib

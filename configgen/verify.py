@@ -34,6 +34,7 @@ from configgen.errors import ConfiggenError, SourceTreeError
 from configgen.footprint import Footprint
 from configgen.headerfile import Header, HeaderError
 from configgen.kb.model import LINES
+from configgen.model.endpoint import endpoint
 from configgen.probe import transport
 
 HOST_TOOLS = ("cc", "ar", "size")  # what mbedbuild and the host footprint run
@@ -55,7 +56,7 @@ class Target:
 
     @property
     def where(self) -> str:
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+        return endpoint(self.host, self.port)
 
 
 @dataclass(frozen=True)

@@ -37,11 +37,14 @@ from configgen import chain, inspect, sources
 from configgen import kb as knowledge
 from configgen.arguments import parse_server
 from configgen import profile as profiles
-from configgen.certfacts import CertFacts, FileFacts
+from configgen.model.certificates import CertFacts, FileFacts
 from configgen.errors import ConfiggenError
+from configgen.model.endpoint import endpoint
+from configgen.model.profile import Profile, Server
 from configgen.generate import ENV_KEY_PASSWORD, Generated, anchors, check_time, command_for, generate
 from configgen.output import write_if_changed
-from configgen.probe import ServerFacts, Target, Timeouts, probe, snapshot
+from configgen.model.facts import ServerFacts
+from configgen.probe import Target, Timeouts, probe, snapshot
 from configgen.probe.plan import target_for
 from configgen.probe.runner import Progress
 from configgen.prove import Mode, prove
@@ -374,7 +377,7 @@ def existing_answers(path: Path) -> dict[str, Any]:
     entries = data.get("server", [])
     for index, entry in enumerate(entries):
         prefix = f"server.{index}"
-        found[f"{prefix}.address"] = _address(entry["host"], entry.get("port", 443))
+        found[f"{prefix}.address"] = endpoint(entry["host"], entry.get("port", 443))
         found[f"{prefix}.sni"] = entry.get("sni", "")
         found[f"{prefix}.alpn"] = ", ".join(entry.get("alpn", ()))
         found[f"{prefix}.app_record_max"] = str(entry.get("app_record_max", ""))
@@ -392,10 +395,6 @@ def existing_answers(path: Path) -> dict[str, Any]:
         if key in client:
             found[f"client.{key}"] = _shown(base, client[key])
     return found
-
-
-def _address(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _shown(base: Path, stored: str) -> str:
@@ -441,7 +440,7 @@ def summary(facts: ServerFacts) -> str:
     """One line on what a server accepts."""
     suites = len(facts.tls12_suites) + len(facts.tls13_suites)
     auth = "; asks for a client certificate" if facts.client_auth is not None else ""
-    return (f"{facts.host}:{facts.port}: TLS {', '.join(facts.versions)}, {suites} suite(s) "
+    return (f"{facts.where}: TLS {', '.join(facts.versions)}, {suites} suite(s) "
             f"accepted, {len(facts.certificate_chain)} certificate(s) sent{auth}")
 
 
@@ -458,7 +457,7 @@ class Finding:
     message: str
 
 
-def findings(loaded: profiles.Profile, facts: Sequence[ServerFacts],
+def findings(loaded: Profile, facts: Sequence[ServerFacts],
              password: bytes | None) -> list[Finding]:
     """What the wizard shows before writing: problems first, then what is fine."""
     base = knowledge.load(loaded.mbedtls)
@@ -485,7 +484,7 @@ def _anchor_findings(cert: CertFacts, base: knowledge.KnowledgeBase) -> list[Fin
     return found
 
 
-def _server_findings(loaded: profiles.Profile, server: profiles.Server, facts: ServerFacts,
+def _server_findings(loaded: Profile, server: Server, facts: ServerFacts,
                      anchors: list[CertFacts], base: knowledge.KnowledgeBase) -> list[Finding]:
     sent = [c for i, der in enumerate(facts.certificate_chain)
             for c in inspect.parse(der, f"{server.name} chain[{i}]").certificates]
@@ -504,7 +503,7 @@ def _server_findings(loaded: profiles.Profile, server: profiles.Server, facts: S
     return found
 
 
-def _client_findings(loaded: profiles.Profile, cert_path: Path, key_path: Path,
+def _client_findings(loaded: Profile, cert_path: Path, key_path: Path,
                      password: bytes | None, base: knowledge.KnowledgeBase) -> list[Finding]:
     cert = _read(cert_path, label=loaded.relative(cert_path)).certificates[0]
     label = loaded.relative(key_path)
@@ -752,7 +751,7 @@ class Wizard:
                   f"{outputs.command(loaded, loaded.format, 'DIR', None, True, False)} writes its files.")
         return result
 
-    def _stage(self, state: State, before: list[tuple[Path, str | None]]) -> profiles.Profile:
+    def _stage(self, state: State, before: list[tuple[Path, str | None]]) -> Profile:
         """Write the snapshots and the profile, and read the profile back with profile.load."""
         answers = state.layered()
         base = self.profile_path.parent

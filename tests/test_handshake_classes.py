@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 
 from configgen import handshake_model, headerfile, sources
 from configgen import profile as profiles
-from configgen.certfacts import CertFacts
+from configgen.model.certificates import CertFacts
 from configgen.errors import ConfiggenError
 from configgen.generate import generate
 from configgen.inspect import parse

@@ -24,7 +24,7 @@ from configgen import profile as profiles
 from configgen.derive import Certificate, Inputs, derive
 from configgen.kb import extract_x509
 from configgen.render import HeaderContext, render_header
-from configgen.requirements import Need, Requirement
+from configgen.model.requirements import Need, Requirement
 from configgen.resolve import resolve
 
 CORPUS = Path("/usr/share/ca-certificates")

@@ -15,7 +15,7 @@ from cryptography import x509
 
 from configgen import cli, inspect, mbedbuild
 from configgen import kb as kbmod
-from configgen.certfacts import KeyEncryption
+from configgen.model.certificates import KeyEncryption
 
 HARNESS = Path(__file__).parent / "harness" / "parse_key.c"
 PASSWORD = "configgen-test"

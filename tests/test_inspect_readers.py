@@ -18,7 +18,7 @@ from pki import PRIVATE_POLICY_OID, issue, key
 
 from configgen import inspect
 from configgen import kb as kbmod
-from configgen.certfacts import Container, KeyType
+from configgen.model.certificates import Container, KeyType
 from configgen.errors import CertificateError
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)

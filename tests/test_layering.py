@@ -50,3 +50,17 @@ def test_generating_offline_loads_neither_the_prober_nor_the_wizard():
         " 'configgen.probe.transport', 'configgen.verify') if m in sys.modules))")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "0 []"
+
+
+def test_the_model_contract_forbids_every_other_part_of_configgen():
+    """A module added beside the model must be forbidden to it too: the contract lists
+    them by name, so this keeps the list whole."""
+    import tomllib
+
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    model = next(c for c in contracts if c["source_modules"] == ["configgen.model"])
+    package = ROOT / "configgen"
+    parts = {f"configgen.{p.stem}" for p in package.glob("*.py")} | {
+        f"configgen.{p.name}" for p in package.iterdir() if (p / "__init__.py").is_file()}
+    allowed = {"configgen.__init__", "configgen.__main__", "configgen.errors", "configgen.model"}
+    assert sorted(parts - allowed - set(model["forbidden_modules"])) == []

@@ -15,7 +15,8 @@ from probe_servers import (
 )
 
 from configgen import kb
-from configgen.probe import ServerFacts, Target, Timeouts, probe
+from configgen.model.facts import ServerFacts
+from configgen.probe import Target, Timeouts, probe
 from configgen.probe.plan import candidates
 
 

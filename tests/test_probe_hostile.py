@@ -21,8 +21,9 @@ from probe_servers import (
 
 from configgen import kb
 from configgen.cli import main
-from configgen.probe import ServerFacts, Target, Timeouts, probe
-from configgen.probe.facts import Status
+from configgen.model.facts import ServerFacts
+from configgen.probe import Target, Timeouts, probe
+from configgen.model.facts import Status
 from configgen.probe.plan import candidates
 
 EXPECTED = {

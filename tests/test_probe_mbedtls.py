@@ -17,7 +17,8 @@ from probe_servers import (
 )
 
 from configgen import kb
-from configgen.probe import ServerFacts, Target, Timeouts, probe
+from configgen.model.facts import ServerFacts
+from configgen.probe import Target, Timeouts, probe
 from configgen.probe.defaults import default_hello
 from configgen.probe.hello import encode
 from configgen.probe.plan import candidates

@@ -10,7 +10,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from probe_servers import LOOPBACK, have, make_pki, openssl_server
 
 from configgen import kb
-from configgen.probe import ServerFacts, Target, Timeouts, probe
+from configgen.model.facts import ServerFacts
+from configgen.probe import Target, Timeouts, probe
 from configgen.probe.plan import candidates
 
 pytestmark = pytest.mark.skipif(not have("openssl"), reason="openssl is not installed")

@@ -16,7 +16,7 @@ from probe_servers import (
 
 from configgen.errors import ProbeError
 from configgen.probe import Target, Timeouts, probe
-from configgen.probe.facts import Status
+from configgen.model.facts import Status
 from configgen.probe.hello import Hello
 from configgen.probe.messages import HRR_RANDOM
 from configgen.probe.observation import Job, Observation, classify

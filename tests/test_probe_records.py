@@ -21,7 +21,7 @@ from probe_servers import (
     ske_ecdhe,
 )
 
-from configgen.probe.facts import Status
+from configgen.model.facts import Status
 from configgen.probe.fold import fold
 from configgen.probe.hello import Hello, encode
 from configgen.probe.messages import (

@@ -12,7 +12,7 @@ from test_probe_plan import ModelServer, run
 from configgen.cli import main
 from configgen.errors import ProbeError
 from configgen.probe import snapshot
-from configgen.probe.facts import SCHEMA, ServerFacts
+from configgen.model.facts import SCHEMA, ServerFacts
 
 FACTS = run(ModelServer(tls12=(0xC030, 0x0041), tls13=(0x1301,)))
 

@@ -17,12 +17,12 @@ from configgen import kb as knowledge
 from configgen import mbedbuild
 from configgen.derive import refused
 from configgen.kb import closure
-from configgen.profile import Policy
+from configgen.model.profile import Margin, Policy
 from configgen.render import HeaderContext, render_header
-from configgen.requirements import Need, Requirement, Requirements
+from configgen.model.requirements import Need, Requirement, Requirements
 from configgen.resolve import resolve, want_of
 
-_DEFAULT_POLICY = Policy(("1.2", "1.3"), False, False, False, False, False, False, "minimal", None)
+_DEFAULT_POLICY = Policy(("1.2", "1.3"), False, False, False, False, False, False, Margin.MINIMAL, None)
 
 
 def single_suite_requirements(suite) -> Requirements:

@@ -21,7 +21,8 @@ from configgen import profile as profiles
 from configgen import sources
 from configgen.errors import ConfiggenError
 from configgen.generate import generate
-from configgen.probe import ServerFacts, Target, snapshot
+from configgen.model.facts import ServerFacts
+from configgen.probe import Target, snapshot
 from configgen.wizard import (
     FILE_QUESTIONS,
     PLATFORM_QUESTIONS,

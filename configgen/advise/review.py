@@ -16,7 +16,7 @@ from configgen.advise.causes import Causes, Security
 from configgen.headerfile import Header
 from configgen.kb import releases
 from configgen.kb.model import KnowledgeBase
-from configgen.options import OptionSet
+from configgen.model.options import OptionSet
 
 # Options whose value is a size or a count the inputs need at least.
 AT_LEAST = frozenset({

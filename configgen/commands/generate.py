@@ -11,6 +11,7 @@ from pathlib import Path
 from configgen import headerfile
 from configgen import kb as knowledge
 from configgen import profile as profiles
+from configgen.model.profile import FORMATS, Profile
 from configgen import sources
 from configgen.advise import debughelp
 from configgen.errors import ConfiggenError, SourceTreeError
@@ -27,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", default="-",
                         help="the header to write (- for stdout); with --format esp-idf or zephyr, "
                              "the directory to write the files into")
-    parser.add_argument("--format", choices=profiles.FORMATS,
+    parser.add_argument("--format", choices=FORMATS,
                         help="header (default), esp-idf (sdkconfig.defaults fragment + user header) "
                              "or zephyr (header + prj.conf fragment); default: the profile's format")
     parser.add_argument("--heap-peak", type=int, metavar="BYTES",
@@ -148,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_format(args: argparse.Namespace, profile: profiles.Profile, fmt: str) -> int:
+def _run_format(args: argparse.Namespace, profile: Profile, fmt: str) -> int:
     """An SDK format: several files, into the directory -o names (stdout: one after another)."""
     from configgen.sdk.outputs import generate_format  # the SDKs' rules load only for --format
 

@@ -33,7 +33,7 @@ from configgen import chain as chainmod
 from configgen import inspect as insp
 from configgen import kb as kbmod
 from configgen import values
-from configgen.certfacts import FileFacts
+from configgen.model.certificates import FileFacts
 from configgen.errors import ConfiggenError
 from configgen.kb.model import LINES
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from configgen import headerfile
 from configgen import inspect as insp
 from configgen.arguments import add_source_option, parse_server
-from configgen.certfacts import Container
+from configgen.model.certificates import Container
 from configgen.errors import CertificateError, ConfiggenError
 from configgen.kb.model import LINES
 from configgen.report import text

@@ -1,4 +1,5 @@
-"""Probe a TLS server: what it accepts and sends, as ServerFacts an mbedTLS config is built from.
+"""Probe a TLS server: what it accepts and sends, as the ServerFacts (configgen.model.facts) an
+mbedTLS config is built from.
 
 plan (what to ask, pure) -> transport (one connection, the only socket code besides
 clientauth) -> fold (observations to facts, pure); runner runs every independent connection
@@ -7,7 +8,7 @@ for the snapshot format.
 
 May import the errors module and the knowledge base; never the commands, the wizard or the
 stages after the facts (derive, resolve, render). The names below load on first use, so
-reading a snapshot (facts, snapshot) does not import the prober.
+reading a snapshot does not import the prober.
 """
 
 from __future__ import annotations
@@ -16,20 +17,18 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from configgen.probe.facts import ServerFacts
     from configgen.probe.plan import Candidate, Target
     from configgen.probe.runner import probe
     from configgen.probe.transport import Timeouts
 
 _WHERE = {
-    "ServerFacts": "configgen.probe.facts",
     "Candidate": "configgen.probe.plan",
     "Target": "configgen.probe.plan",
     "probe": "configgen.probe.runner",
     "Timeouts": "configgen.probe.transport",
 }
 
-__all__ = ["Candidate", "ServerFacts", "Target", "Timeouts", "probe"]
+__all__ = ["Candidate", "Target", "Timeouts", "probe"]
 
 
 def __getattr__(name: str) -> Any:

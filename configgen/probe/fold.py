@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from configgen.probe.facts import (
+from configgen.model.facts import (
     SCHEMA,
     ClientAuthFacts,
     ExtensionFacts,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from configgen.probe.facts import Status
+from configgen.model.facts import Status
 from configgen.probe.hello import Hello
 from configgen.probe.messages import ServerHello, parse_server_hello
 from configgen.probe.names import ALERTS, name_of

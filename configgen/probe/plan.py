@@ -37,7 +37,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from configgen.probe.defaults import default_hello
-from configgen.probe.facts import Status
+from configgen.model.facts import Status
+from configgen.model.endpoint import endpoint
 from configgen.probe.hello import Hello
 from configgen.probe.messages import parse_certificate_chain, parse_server_key_exchange
 from configgen.probe.names import GROUP_CODES, MFL_SIZES, TLS12_CURVES, TLS13_GROUPS
@@ -102,8 +103,7 @@ class Target:
 
     @property
     def where(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        return endpoint(self.host, self.port)
 
     @property
     def tls13_offer(self) -> tuple[Candidate, ...]:

@@ -13,7 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from configgen.errors import ProbeError
 from configgen.probe import clientauth, plan, transport
-from configgen.probe.facts import ServerFacts, Status
+from configgen.model.facts import ServerFacts, Status
 from configgen.probe.fold import failure, fold
 from configgen.probe.observation import Job, Observation
 from configgen.probe.plan import Chain, Target

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from configgen import output, readers
 from configgen.errors import ProbeError
-from configgen.probe.facts import ServerFacts
+from configgen.model.facts import ServerFacts
+from configgen.model.endpoint import endpoint as address
 
 
 def dumps(facts: ServerFacts) -> str:
@@ -34,8 +35,8 @@ def load(path: Path, endpoint: tuple[str, int] | None = None) -> ServerFacts:
         raise ProbeError(error.message, where=str(path), hint=error.hint) from None
     if endpoint is not None and (facts.host.lower(), facts.port) != (endpoint[0].lower(), endpoint[1]):
         raise ProbeError(
-            f"was recorded for {facts.host}:{facts.port}, not for {endpoint[0]}:{endpoint[1]}",
+            f"was recorded for {facts.where}, not for {address(*endpoint)}",
             where=str(path),
-            hint=f"record it again with 'configgen probe {endpoint[0]}:{endpoint[1]} -o {path}', "
+            hint=f"record it again with 'configgen probe {address(*endpoint)} -o {path}', "
             "or correct host and port in the profile")
     return facts

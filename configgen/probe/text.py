@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cryptography import x509
 
-from configgen.probe.facts import ServerFacts, Status
+from configgen.model.facts import ServerFacts, Status
 
 
 def _yes(value: bool | None) -> str:
@@ -44,8 +44,7 @@ def render(facts: ServerFacts) -> list[str]:
     """The facts, one topic per line (continuations indented)."""
     pad = " " * 16
     sni = f" (SNI {facts.sni})" if facts.sni else " (no SNI)"
-    host = f"[{facts.host}]" if ":" in facts.host else facts.host
-    lines = [(f"{host}:{facts.port}{sni}: probed with the suites of mbedTLS {facts.mbedtls} "
+    lines = [(f"{facts.where}{sni}: probed with the suites of mbedTLS {facts.mbedtls} "
               f"({facts.candidates} TLS 1.2 candidates), {facts.connections} connections")]
 
     def row(label: str, first: str, *more: str) -> None:

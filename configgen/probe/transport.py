@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from configgen.errors import ProbeError
-from configgen.probe.facts import Status
+from configgen.model.facts import Status
 from configgen.probe.hello import encode
 from configgen.probe.messages import flight_state
 from configgen.probe.observation import Job, Observation, classify

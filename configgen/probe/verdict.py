@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from configgen.probe.facts import Status
+from configgen.model.facts import Status
 from configgen.probe.hello import Hello
 from configgen.probe.messages import ServerHello
 from configgen.probe.names import (

@@ -28,8 +28,8 @@ from configgen import __version__
 from configgen.errors import ProfileError
 from configgen.kb import cpp
 from configgen.kb.model import KnowledgeBase
-from configgen.options import OptionSet, Setting
-from configgen.profile import Profile
+from configgen.model.options import OptionSet, Setting
+from configgen.model.profile import Profile
 from configgen.render import HeaderContext
 from configgen.render import _environment as environment
 from configgen.sdk import DATA, esp_idf_releases, rules

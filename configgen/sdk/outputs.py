@@ -15,7 +15,7 @@ from pathlib import Path
 
 from configgen import kb as knowledge
 from configgen.generate import Generated, banner_inputs, command_for, generate
-from configgen.profile import Profile
+from configgen.model.profile import Profile
 from configgen.render import HeaderContext
 from configgen.sdk import espidf, zephyr
 

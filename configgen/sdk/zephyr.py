@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from configgen import __version__
 from configgen.derive import _HANDSHAKE_WORKING_SET as WORKING_SET
-from configgen.options import OptionSet
-from configgen.profile import Profile
+from configgen.model.options import OptionSet
+from configgen.model.profile import Margin, Profile
 from configgen.render import HeaderContext
 from configgen.render import _environment as environment
 from configgen.sdk import rules
@@ -54,8 +54,8 @@ def heap(options: OptionSet, profile: Profile, peak: int | None) -> Heap:
         what = (f"estimated, nothing measured: record buffers {buffers[0]:,} + {buffers[1]:,} bytes and "
                 f"about {WORKING_SET // 1024} KiB of handshake; measure with 'configgen verify HEADER "
                 "--server HOST:PORT' and pass its peak heap as --heap-peak")
-    size = _round_up(base if margin == "minimal" else base * 5 // 4, 1024)
-    return Heap(size, f"{what}, margin \"{margin}\" -> {size:,} bytes", peak is not None)
+    size = _round_up(base if margin is Margin.MINIMAL else base * 5 // 4, 1024)
+    return Heap(size, f"{what}, margin \"{margin.value}\" -> {size:,} bytes", peak is not None)
 
 
 def plan(options: OptionSet, profile: Profile, header: str, peak: int | None) -> tuple[tuple[Line, ...], tuple[str, ...]]:

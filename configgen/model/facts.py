@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any
 
 from configgen.errors import ProbeError
+from configgen.model.endpoint import endpoint
 
 SCHEMA = "configgen-probe/1"
 
@@ -135,6 +136,11 @@ class ServerFacts:
     intolerance: IntoleranceFacts
     attempts: tuple[ProbeAttempt, ...]
     connections: int
+
+    @property
+    def where(self) -> str:
+        """host:port, an IPv6 address in brackets."""
+        return endpoint(self.host, self.port)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict in field order; bytes as base64."""
