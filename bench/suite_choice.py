@@ -49,10 +49,11 @@ MULTI_SUITE_ZOO = ("openssl-rsa2048", "nginx-rsa3072", "go-p256-tls12", "openssl
 def _header(inputs, kb, suites=None) -> str:
     """The header for `inputs`, the first server's facts narrowed to `suites` when given."""
     if suites is not None:
-        server, facts = inputs.servers[0]
+        first = inputs.servers[0]
+        facts = first.facts
         narrowed = dataclasses.replace(facts, tls12_suites=tuple(s for s in facts.tls12_suites if s.id in suites),
                                        tls13_suites=tuple(s for s in facts.tls13_suites if s.id in suites))
-        inputs = dataclasses.replace(inputs, servers=((server, narrowed),) + inputs.servers[1:])
+        inputs = dataclasses.replace(inputs, servers=(dataclasses.replace(first, facts=narrowed),) + inputs.servers[1:])
     return render_header(resolve(derive(inputs, kb), kb), kb, HeaderContext("bench", "bench"))
 
 
@@ -119,7 +120,7 @@ def main() -> int:
                 except ConfiggenError:
                     continue  # configgen stops: nothing to choose (tests/test_e2e.py)
                 chosen = headerfile.parse(chosen_header, "h").active()["MBEDTLS_SSL_CIPHERSUITES"]
-                facts = inputs.servers[0][1]
+                facts = inputs.servers[0].facts
                 rows = []
                 for seen in facts.tls12_suites + facts.tls13_suites:
                     suite = kb.suite(seen.id)

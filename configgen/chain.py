@@ -30,7 +30,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from configgen.model.certificates import CertFacts, KeyType
 from configgen.errors import KnowledgeBaseError
-from configgen.inspect import Problem, Role, Severity, article, certificate_verdict
+from configgen.model.verdicts import Problem, Role, Severity
+from configgen.verdicts import article, certificate_verdict
 from configgen.kb.model import KnowledgeBase
 
 # Bits of include/mbedtls/x509.h (looked up by name in the KB's verify flags).

@@ -22,17 +22,20 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, replace
-from typing import Iterable, Sequence
+from typing import Sequence
 
-from configgen import chain, costs, handshake_model, inspect
+from configgen import chain, costs, handshake_model
 from configgen.model.certificates import CertFacts, KeyFacts, KeyType
 from configgen.errors import ResolveConflict
 from configgen.kb import closure, releases
 from configgen.kb.model import KnowledgeBase, Suite
 from configgen.model.facts import ServerFacts
+from configgen.model.inputs import Certificate, ProbedServer
 from configgen.model.profile import RECORD_MAX, Board, Margin, Policy, Profile, Server
 from configgen.model.requirements import Forbid, Need, Requirement, Requirements
 from configgen.resolve import VALUE_OPTIONS, want_of
+from configgen import verdicts
+from configgen.model.verdicts import Role, Severity
 
 _TLS13_ONLY = "1.3"
 # What the integrator note for SHA-1-signed chains says (configgen's test client, which
@@ -57,20 +60,11 @@ _EXTENSION_OPTIONS = {
 
 
 @dataclass(frozen=True)
-class Certificate:
-    """A certificate and where it came from, as the header names it."""
-
-    facts: CertFacts
-    where: str  # "certs/root.pem" or "broker:8883 chain[1]"
-    role: str  # "anchor" | "server" | "client"
-
-
-@dataclass(frozen=True)
 class Inputs:
     """Everything derive looks at."""
 
     profile: Profile
-    servers: tuple[tuple[Server, ServerFacts], ...]
+    servers: tuple[ProbedServer, ...]
     anchors: tuple[Certificate, ...]
     client: tuple[Certificate, ...]  # the device's own chain, leaf first
     pem: bool  # trust anchors / client credentials are embedded as PEM
@@ -107,8 +101,9 @@ def derive(inputs: Inputs, kb: KnowledgeBase) -> Requirements:
     signatures: list[Requirement] = []
     certificate_notes: list[str] = []
     certificates = _certificates(inputs, kb, policy, certificate_notes)  # known before suites are weighed
-    for server, facts in inputs.servers:
-        found, handshakes = _server(server, facts, inputs, kb, policy, items, notes, warnings, certificates)
+    for probed in inputs.servers:
+        server, facts = probed.server, probed.facts
+        found, handshakes = _server(probed, inputs, kb, policy, items, notes, warnings, certificates)
         suites += [s for s in found if s not in suites]
         signatures += _signatures(server.name, handshakes)
         forbid += _intolerance(server, facts)
@@ -161,8 +156,7 @@ def _board(board: Board) -> list[Requirement]:
 
 
 def _server(
-    server: Server,
-    facts: ServerFacts,
+    probed: ProbedServer,
     inputs: Inputs,
     kb: KnowledgeBase,
     policy: Policy,
@@ -173,8 +167,9 @@ def _server(
 ) -> tuple[list[int], list[handshake_model.Handshake]]:
     """One server's version, suites, groups, extensions and buffers; `known` are the
     certificates' requirements, which weigh into what each suite adds."""
+    server, facts = probed.server, probed.facts
     name = server.name
-    sent = list(_server_chain(facts, include_roots=True))
+    sent = list(probed.sent)
     _check_algorithms(server, sent, kb)
     _check_chain(server, sent, inputs, kb)
     versions = _versions(server, facts, kb, policy)
@@ -230,9 +225,9 @@ def _check_algorithms(server: Server, sent: Sequence[CertFacts], kb: KnowledgeBa
     for index, cert in enumerate(sent):
         if cert.self_issued and index > 0:
             continue
-        verdict = inspect.certificate_verdict(cert, kb, inspect.Role.PRESENTED)
+        verdict = verdicts.certificate_verdict(cert, kb, Role.PRESENTED)
         for problem in verdict.problems:
-            if problem.severity is inspect.Severity.ERROR and problem.code in _UNSUPPORTED:
+            if problem.severity is Severity.ERROR and problem.code in _UNSUPPORTED:
                 raise ResolveConflict(
                     problem.message, where=f"{server.name} chain[{index}]",
                     hint=f"ask the server's operator for a certificate the device can verify: {problem.fix}",
@@ -260,13 +255,13 @@ def _device_key(inputs: Inputs, kb: KnowledgeBase) -> list[Requirement]:
     if key is None or not inputs.client:
         return []
     cert = inputs.client[0]
-    if not inspect.matches(cert.facts, key):
+    if not verdicts.matches(cert.facts, key):
         raise ResolveConflict(
             f"is not the private key of {cert.where} ('{cert.facts.display_name}')", where=key.source,
             hint="[client].key must hold the private half of [client].cert's public key")
-    needs, problems = inspect.key_verdict(key, kb)
+    needs, problems = verdicts.key_verdict(key, kb)
     for problem in problems:
-        if problem.severity is inspect.Severity.ERROR:
+        if problem.severity is Severity.ERROR:
             raise ResolveConflict(problem.message, where=key.source, hint=problem.fix)
     found = []
     for need in needs:
@@ -684,14 +679,14 @@ def _out_size(handshakes: Sequence[handshake_model.Handshake], margin: Margin) -
 def _critical_extensions(cert: Certificate, kb: KnowledgeBase, policy: Policy, notes: list[str]) -> list[Requirement]:
     """Critical extensions mbedTLS cannot process: the 2.28 option, the 3.6 callback (for
     certificates the application parses itself), or a stop. Only with the policy's consent."""
-    role = inspect.Role.PRESENTED if cert.role == "server" else inspect.Role.ANCHOR
-    verdict = inspect.certificate_verdict(cert.facts, kb, role)
+    role = Role.PRESENTED if cert.role == "server" else Role.ANCHOR
+    verdict = verdicts.certificate_verdict(cert.facts, kb, role)
     problems = [p for p in verdict.problems if p.code == "unsupported-critical-extension"]
     if not problems:
         return []
     problem = problems[0]
     where = cert.where
-    if problem.severity is inspect.Severity.ERROR:
+    if problem.severity is Severity.ERROR:
         raise ResolveConflict(problem.message, where=where, hint=problem.fix)
     if not policy.allow_unsupported_critical_extensions:
         raise ResolveConflict(
@@ -718,16 +713,16 @@ def _certificates(inputs: Inputs, kb: KnowledgeBase, policy: Policy, notes: list
                  "mbedtls_ssl_conf_cert_profile(&conf, &profile) " + SHA1_PROFILE_NOTE + " "
                  "(a copy of mbedtls_x509_crt_profile_default with "
                  "MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA1) added to allowed_mds)")
-    asked = any(facts.client_auth is not None for _, facts in inputs.servers)
+    asked = any(s.facts.client_auth is not None for s in inputs.servers)
     everything = list(inputs.anchors) + [
-        Certificate(_chain_cert, f"{server.name} chain[{i}]", "server")
-        for server, facts in inputs.servers
-        for i, _chain_cert in enumerate(_server_chain(facts))
+        Certificate(cert, f"{s.server.name} chain[{i}]", "server")
+        for s in inputs.servers
+        for i, cert in enumerate(s.parsed)
     ] + list(inputs.client)
-    for server, facts in inputs.servers:  # roots the server sends are parsed too
-        for i, sent in enumerate(_server_chain(facts, include_roots=True)):
+    for s in inputs.servers:  # roots the server sends are parsed too
+        for i, sent in enumerate(s.sent):
             if sent.subject == sent.issuer:
-                found += _critical_extensions(Certificate(sent, f"{server.name} chain[{i}]", "server"), kb, policy, notes)
+                found += _critical_extensions(Certificate(sent, f"{s.server.name} chain[{i}]", "server"), kb, policy, notes)
     for cert in everything:
         found += _critical_extensions(cert, kb, policy, notes)
         facts = cert.facts
@@ -765,15 +760,6 @@ def _certificates(inputs: Inputs, kb: KnowledgeBase, policy: Policy, notes: list
     if mpi:
         found.append(_req(Need.MPI_BYTES, mpi, mpi_via, derivation=f"{mpi * 8} bits = {mpi} bytes"))
     return found
-
-
-def _server_chain(facts: ServerFacts, include_roots: bool = False) -> Iterable[CertFacts]:
-    """The certificates the server sends. Without `include_roots`, only those mbedTLS must
-    parse: a self-signed root in the chain is skipped when it cannot be parsed (ssl_tls.c)."""
-    for index, der in enumerate(facts.certificate_chain):
-        for cert in inspect.parse(der, f"{facts.where} chain[{index}]").certificates:
-            if include_roots or cert.subject != cert.issuer:
-                yield cert
 
 
 def _describe_key(key) -> str:

@@ -19,11 +19,12 @@ from configgen import inspect, kb as knowledge
 from configgen.kb import releases
 from configgen.advise import debughelp
 from configgen.model.certificates import CertFacts, KeyFacts
-from configgen.derive import Certificate, Inputs, derive
+from configgen.derive import Inputs, derive
 from configgen.errors import ConfiggenError, ProbeError, ProfileError
 from configgen.model.options import OptionSet
 from configgen.probe import snapshot
 from configgen.model.facts import ServerFacts
+from configgen.model.inputs import Certificate, ProbedServer
 from configgen.model.profile import Override, Profile, Server
 from configgen.prove import Mode, Proven, prove
 from configgen.render import HeaderContext, render_header
@@ -103,7 +104,7 @@ def gather(profile: Profile, offline: bool = False,
     key = _device_key(profile) if profile.client_key else None
     return Inputs(
         profile,
-        tuple((server, facts) for server, facts, _ in found),
+        tuple(probed(server, facts) for server, facts, _ in found),
         anchors,
         client,
         pem=profile.ca_format == "pem",
@@ -112,6 +113,13 @@ def gather(profile: Profile, offline: bool = False,
         release=release,
         client_key=key,
     )
+
+
+def probed(server: Server, facts: ServerFacts) -> ProbedServer:
+    """A server with the chain it sends, parsed here, once, for every stage after."""
+    sent = tuple(cert for index, der in enumerate(facts.certificate_chain)
+                 for cert in inspect.parse(der, f"{facts.where} chain[{index}]").certificates)
+    return ProbedServer(server, facts, sent)
 
 
 # The device key's password, for a key that is encrypted: from the environment only, so it

@@ -4,7 +4,7 @@ A header is its lines, kept verbatim (the text round-trips byte for byte), plus 
 settings found in them: `#define NAME [VALUE]`, active or commented out (`//#define`),
 each with the `/* via ... */` lines configgen writes under an option. It reads mbedTLS
 2.28's config.h, 3.6's mbedtls_config.h, hand-written headers and configgen's own
-output. Only `read()` touches a file; everything else is pure.
+output. Pure: configgen/readers.py's `read_header()` reads the file.
 """
 
 from __future__ import annotations
@@ -12,18 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from pathlib import Path
 
-from configgen import readers
 from configgen.errors import ConfiggenError
 from configgen.values import echo
 
 
 class HeaderError(ConfiggenError):
     """A file that is not a C config header configgen can read."""
-
-
-HEADER = readers.Kind("a C config header", 4 * readers.MIB, HeaderError)
 
 
 # scripts/config.py's _define_line_regexp, less what it needs for editing.
@@ -266,18 +261,6 @@ def _weakened(lines: tuple[str, ...]) -> tuple[str, ...]:
                 break
             found.append(entry["what"])
     return tuple(found)
-
-
-def read(path: Path) -> Header:
-    """Read and parse a header file (the only I/O here)."""
-    data = readers.read_bytes(path, HEADER)
-    if b"\0" in data:
-        raise HeaderError("is a binary file, not a C config header", where=str(path))
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    return parse(text, str(path))
 
 
 def guess_line(header: Header, known: dict[str, frozenset[str]]) -> str | None:

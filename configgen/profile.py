@@ -11,7 +11,6 @@ here with a table per section rather than through a generic schema library.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from configgen.errors import CertificateError, ConfiggenError, ProbeError, ProfileError
+from configgen.headerfile import Header, HeaderError, parse
 from configgen.values import echo
 
 if sys.version_info >= (3, 11):
@@ -44,6 +45,7 @@ class Kind:
 PROFILE = Kind("a TOML file", 1 * MIB, ProfileError)
 SNAPSHOT = Kind("a probe snapshot", 16 * MIB, ProbeError)
 CERTIFICATE = Kind("a certificate or key file", 10 * MIB, CertificateError)
+HEADER = Kind("a C config header", 4 * MIB, HeaderError)
 
 
 def _size(size: int) -> str:
@@ -122,3 +124,15 @@ def read_toml(path: str | Path, kind: Kind = PROFILE) -> dict[str, Any]:
 def read_json(path: str | Path, kind: Kind = SNAPSHOT) -> Any:
     """A JSON file's value."""
     return parsed(path, kind, "not JSON", json.loads)
+
+
+def read_header(path: Path) -> Header:
+    """A C config header, parsed (configgen/headerfile.py); Latin-1 where it is not UTF-8."""
+    data = read_bytes(path, HEADER)
+    if b"\0" in data:
+        raise HeaderError("is a binary file, not a C config header", where=str(path))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    return parse(text, str(path))

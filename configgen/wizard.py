@@ -39,6 +39,8 @@ from configgen.arguments import parse_server
 from configgen import profile as profiles
 from configgen.model.certificates import CertFacts, FileFacts
 from configgen.errors import ConfiggenError
+from configgen import verdicts
+from configgen.model.verdicts import Problem, Role
 from configgen.model.endpoint import endpoint
 from configgen.model.profile import Profile, Server
 from configgen.generate import ENV_KEY_PASSWORD, Generated, anchors, check_time, command_for, generate
@@ -471,12 +473,12 @@ def findings(loaded: Profile, facts: Sequence[ServerFacts],
     return sorted(unique, key=lambda f: _ORDER[f.severity])
 
 
-def _from_problems(where: str, problems: Sequence[inspect.Problem]) -> list[Finding]:
+def _from_problems(where: str, problems: Sequence[Problem]) -> list[Finding]:
     return [Finding(p.severity.value, where, f"{p.message}; fix: {p.fix}") for p in problems]
 
 
 def _anchor_findings(cert: CertFacts, base: knowledge.KnowledgeBase) -> list[Finding]:
-    verdict = inspect.certificate_verdict(cert, base, inspect.Role.ANCHOR)
+    verdict = verdicts.certificate_verdict(cert, base, Role.ANCHOR)
     found = _from_problems(cert.label, verdict.problems)
     if cert.signature.hash == "SHA-1":
         found.append(Finding("warning", cert.label,
@@ -491,7 +493,7 @@ def _server_findings(loaded: Profile, server: Server, facts: ServerFacts,
     found: list[Finding] = []
     for cert in sent:
         found += _from_problems(cert.label,
-                                inspect.certificate_verdict(cert, base, inspect.Role.PRESENTED).problems)
+                                verdicts.certificate_verdict(cert, base, Role.PRESENTED).problems)
     if sent and anchors:
         report = chain.diagnose(sent, anchors, server.sni or server.host, check_time(loaded), base)
         found += _from_problems(server.name, report.findings)
@@ -509,9 +511,9 @@ def _client_findings(loaded: Profile, cert_path: Path, key_path: Path,
     label = loaded.relative(key_path)
     keys = _read(key_path, password, label).keys
     found = _from_problems(cert.label,
-                           inspect.certificate_verdict(cert, base, inspect.Role.ANCHOR).problems)
+                           verdicts.certificate_verdict(cert, base, Role.ANCHOR).problems)
     for key in keys:
-        found += _from_problems(label, inspect.key_verdict(key, base)[1])
+        found += _from_problems(label, verdicts.key_verdict(key, base)[1])
         if key.public_key.fingerprint != cert.public_key.fingerprint:
             found.append(Finding("warning", label, "this key does not belong to the client certificate"))
         else:

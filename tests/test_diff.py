@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from configgen import headerfile
 from configgen import kb as knowledge
 from configgen.advise import causes
 from configgen.advise.diff import diff
 from configgen.cli import main
 from configgen.report import markdown
+from configgen import readers
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(GOLDEN.glob("*/expected-*.h"))
@@ -21,7 +21,7 @@ def run(old, new, line="2.28"):
 
 
 def test_two_generated_headers_list_exactly_the_changed_options():
-    headers = [headerfile.read(p) for p in CASES]
+    headers = [readers.read_header(p) for p in CASES]
     for old in headers:
         for new in headers:
             if old.line_hint != new.line_hint:
@@ -37,7 +37,7 @@ def test_two_generated_headers_list_exactly_the_changed_options():
 
 
 def test_security_first_reasons_carried_and_suites_named():
-    old = headerfile.read(GOLDEN / "rsa2048-ecdhe-rsa-gcm" / "expected-2.28.h")
+    old = readers.read_header(GOLDEN / "rsa2048-ecdhe-rsa-gcm" / "expected-2.28.h")
     new = (old.with_setting("MBEDTLS_SHA1_C", True)
               .with_setting("MBEDTLS_NET_C", False)
               .with_setting("MBEDTLS_SSL_CIPHERSUITES", True,

@@ -14,6 +14,7 @@ from configgen import profile as profiles
 from configgen.generate import generate
 from configgen.headerfile import HeaderError, parse
 from configgen.kb.model import LINES
+from configgen import readers
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(GOLDEN.glob("*/expected-*.h"))
@@ -26,7 +27,7 @@ def line_of(path: Path) -> str:
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: f"{p.parent.name}-{line_of(p)}")
 def test_generated_headers_round_trip_to_their_option_set(path):
-    header = headerfile.read(path)
+    header = readers.read_header(path)
     assert header.text == path.read_text()
     assert header.line_hint == line_of(path) and header.generated
     generated = generate(profiles.load(path.parent / "profile.toml", line_of(path)),
@@ -41,7 +42,7 @@ def test_generated_headers_round_trip_to_their_option_set(path):
 
 def test_mbedtls_default_headers_round_trip(trees):
     for line, tree in trees.items():
-        header = headerfile.read(tree.config_header)
+        header = readers.read_header(tree.config_header)
         assert header.text == tree.config_header.read_text()
         kb = knowledge.load(line)
         assert [d.name for d in header.defines] == [o.name for o in kb.options]
@@ -95,12 +96,12 @@ def test_binary_and_unreadable_files(tmp_path):
     binary = tmp_path / "firmware.bin"
     binary.write_bytes(b"\x7fELF\x00\x01\x02")
     with pytest.raises(HeaderError, match="binary"):
-        headerfile.read(binary)
+        readers.read_header(binary)
     with pytest.raises(HeaderError, match="no such file"):
-        headerfile.read(tmp_path / "missing.h")
+        readers.read_header(tmp_path / "missing.h")
     latin = tmp_path / "latin.h"
     latin.write_bytes(b"/* caf\xe9 */\n#define MBEDTLS_AES_C\n")
-    assert headerfile.read(latin).active() == {"MBEDTLS_AES_C": None}
+    assert readers.read_header(latin).active() == {"MBEDTLS_AES_C": None}
 
 
 @settings(max_examples=300, deadline=None)

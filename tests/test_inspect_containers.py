@@ -14,6 +14,7 @@ from pki import MbedtlsJudge, issue
 
 from configgen import inspect
 from configgen import kb as kbmod
+from configgen import verdicts
 
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
@@ -43,9 +44,9 @@ def shapes(tmp_path_factory):
     made = {
         # the TBSCertificate names sha384WithRSA, the outer signatureAlgorithm sha256WithRSA
         "signature-mismatch": (_patched(rsa.der(), sha256_rsa, sha256_rsa[:-1] + b"\x0c"), False,
-                               inspect.ERR_SIG_MISMATCH, None),
+                               verdicts.ERR_SIG_MISMATCH, None),
         "pathlen-negative": (_patched(rsa.der(), bytes.fromhex("0101ff020103"), bytes.fromhex("0101ff0201ff")),
-                             False, inspect.ERR_PATHLEN_INT_MAX, None),
+                             False, verdicts.ERR_PATHLEN_INT_MAX, None),
         "ec-point-off-curve": (_patched(leaf.der(), point[-4:], bytes(4)), False, None, None),
         # a subject UTF8String that is not UTF-8: cryptography refuses it, x509.c keeps bytes
         "name-not-utf8": (_patched(leaf.der(), b"leaf.example", b"\xffeaf.example"), True, 0, None),
@@ -55,13 +56,13 @@ def shapes(tmp_path_factory):
                                        True, 0, None),
         "same-twice": (root.pem() + leaf.pem() + root.pem(), True, 0, None),
         "pkcs7-pem": (pkcs7.serialize_certificates([leaf.cert, root.cert], serialization.Encoding.PEM),
-                      False, inspect.ERR_X509_INVALID_FORMAT, "pkcs7-container"),
+                      False, verdicts.ERR_X509_INVALID_FORMAT, "pkcs7-container"),
         "pkcs7-der": (pkcs7.serialize_certificates([leaf.cert, root.cert], serialization.Encoding.DER),
-                      False, inspect.ERR_NOT_A_CERTIFICATE, "pkcs7-container"),
+                      False, verdicts.ERR_NOT_A_CERTIFICATE, "pkcs7-container"),
         "x509-label": (leaf.pem().replace(b" CERTIFICATE-----", b" X509 CERTIFICATE-----"),
-                       False, inspect.ERR_X509_INVALID_FORMAT, "pem-label"),
+                       False, verdicts.ERR_X509_INVALID_FORMAT, "pem-label"),
         "one-spaced-of-two": (leaf.pem() + _spaced(root.pem()), False, 1, "space-inside-base64-line"),
-        "all-spaced": (_spaced(leaf.pem()), False, inspect.ERR_PEM_BASE64, "space-inside-base64-line"),
+        "all-spaced": (_spaced(leaf.pem()), False, verdicts.ERR_PEM_BASE64, "space-inside-base64-line"),
         "der-and-junk": (leaf.der() + b"\x00junk", True, 0, "trailing-bytes"),
         "crlf-pem": (leaf.pem().replace(b"\n", b"\r\n"), True, 0, None),
     }
@@ -77,7 +78,7 @@ def shapes(tmp_path_factory):
 def test_each_shape_is_named(shapes, line):
     kb = kbmod.load(line)
     for name, (path, parses, result, code) in shapes.items():
-        found = inspect.file_verdict(inspect.parse(path.read_bytes(), str(path)), kb)
+        found = verdicts.file_verdict(inspect.parse(path.read_bytes(), str(path)), kb)
         assert (found.parses_by_default, found.result) == (parses, result), name
         codes = {p.code for p in found.problems}
         assert codes == ({code} if code else set()), (name, found.problems)
@@ -89,7 +90,7 @@ def test_damaged_certificates_are_named(shapes):
                        ("ec-point-off-curve", "damaged-key")):
         path = shapes[name][0]
         (cert,) = inspect.parse(path.read_bytes(), str(path)).certificates
-        assert code in {p.code for p in inspect.certificate_verdict(cert, kb, inspect.Role.ANCHOR).problems}, name
+        assert code in {p.code for p in verdicts.certificate_verdict(cert, kb, verdicts.Role.ANCHOR).problems}, name
 
 
 def test_name_cryptography_refuses_is_read_leniently(shapes):
@@ -104,7 +105,7 @@ def test_name_cryptography_refuses_is_read_leniently(shapes):
 
 def test_pkcs7_says_how_to_convert(shapes):
     path = shapes["pkcs7-pem"][0]
-    (problem,) = inspect.file_verdict(inspect.parse(path.read_bytes(), str(path)), kbmod.load("3.6")).problems
+    (problem,) = verdicts.file_verdict(inspect.parse(path.read_bytes(), str(path)), kbmod.load("3.6")).problems
     assert "mbedtls_x509_crt_parse() cannot read PKCS#7" in problem.message
     assert problem.fix == f"embed the certificates as PEM or DER: openssl pkcs7 -print_certs -in {path} -out certs.pem"
 

@@ -21,11 +21,13 @@ from pki import MbedtlsJudge, config_without
 from configgen import inspect
 from configgen import kb as kbmod
 from configgen import profile as profiles
-from configgen.derive import Certificate, Inputs, derive
+from configgen.derive import Inputs, derive
+from configgen.model.inputs import Certificate
 from configgen.kb import extract_x509
 from configgen.render import HeaderContext, render_header
 from configgen.model.requirements import Need, Requirement
 from configgen.resolve import resolve
+from configgen import verdicts
 
 CORPUS = Path("/usr/share/ca-certificates")
 
@@ -44,7 +46,7 @@ def test_every_root_parses_unless_flagged(tree, roots, tmp_path):
     real = judge.run([(str(i), path, None, None) for i, (path, _) in enumerate(roots)])
     passed, disagreements, unflagged = 0, [], []
     for i, (path, cert) in enumerate(roots):
-        verdict = inspect.certificate_verdict(cert, kb, inspect.Role.ANCHOR)
+        verdict = verdicts.certificate_verdict(cert, kb, verdicts.Role.ANCHOR)
         parsed = real[str(i)].chain_ret == 0
         passed += parsed
         if parsed != verdict.parses_by_default:
@@ -61,7 +63,7 @@ def test_removing_the_named_hash_breaks_each_root(tree, roots, tmp_path):
     hash_options = {h["option"] for h in kb.x509["hashes"]}
     groups: dict[str, list[tuple[Path, object]]] = defaultdict(list)
     for path, cert in roots:
-        verdict = inspect.certificate_verdict(cert, kb, inspect.Role.ANCHOR)
+        verdict = verdicts.certificate_verdict(cert, kb, verdicts.Role.ANCHOR)
         if not verdict.parses_by_default:
             continue
         named = sorted({n.option for n in verdict.needs} & hash_options)

@@ -16,6 +16,7 @@ from cryptography import x509
 from configgen import cli, inspect, mbedbuild
 from configgen import kb as kbmod
 from configgen.model.certificates import KeyEncryption
+from configgen import verdicts
 
 HARNESS = Path(__file__).parent / "harness" / "parse_key.c"
 PASSWORD = "configgen-test"
@@ -71,8 +72,8 @@ def test_encryption_facts(keys):
 def _decrypts_by_default(key, kb) -> bool:
     """The inspector's word: no refusal, and every option key_needs names is on by default."""
     defaults = {o.name for o in kb.options if o.default_enabled}
-    needs, problems = inspect.key_verdict(key, kb)
-    return not [p for p in problems if p.severity is inspect.Severity.ERROR] and all(
+    needs, problems = verdicts.key_verdict(key, kb)
+    return not [p for p in problems if p.severity is verdicts.Severity.ERROR] and all(
         n.option in defaults for n in needs if n.value is None)
 
 
@@ -95,16 +96,16 @@ def test_key_needs_agree_with_mbedtls_pk_parse_keyfile(tree, keys, tmp_path):
 def test_28_cannot_decrypt_pbes2_with_aes(keys):
     """mbedTLS 2.28's oid.c knows DES-CBC and DES-EDE3-CBC as PBES2 ciphers, not AES: OpenSSL's
     default `openssl pkcs8 -topk8` output (AES-256-CBC) does not load there."""
-    needs, problems = inspect.key_verdict(_key(keys["pbes2-aes256-sha256"]), kbmod.load("2.28"))
+    needs, problems = verdicts.key_verdict(_key(keys["pbes2-aes256-sha256"]), kbmod.load("2.28"))
     (problem,) = problems
     assert problem.code == "unsupported-key-encryption" and "-v2 des3" in problem.fix
-    needs, problems = inspect.key_verdict(_key(keys["pbes2-aes256-sha256"]), kbmod.load("3.6"))
+    needs, problems = verdicts.key_verdict(_key(keys["pbes2-aes256-sha256"]), kbmod.load("3.6"))
     assert problems == ()
     assert {"MBEDTLS_PKCS5_C", "MBEDTLS_AES_C", "MBEDTLS_CIPHER_MODE_CBC", "MBEDTLS_SHA256_C"} <= {n.option for n in needs}
     assert {"MBEDTLS_MD5_C", "MBEDTLS_DES_C", "MBEDTLS_PEM_PARSE_C"} <= {
-        n.option for n in inspect.key_needs(_key(keys["pem-des3"]), kbmod.load("3.6"))}
+        n.option for n in verdicts.key_needs(_key(keys["pem-des3"]), kbmod.load("3.6"))}
     assert {"MBEDTLS_PKCS12_C", "MBEDTLS_DES_C", "MBEDTLS_SHA1_C"} <= {
-        n.option for n in inspect.key_needs(_key(keys["pkcs12-3des"]), kbmod.load("2.28"))}
+        n.option for n in verdicts.key_needs(_key(keys["pkcs12-3des"]), kbmod.load("2.28"))}
 
 
 # --- the device's own certificate -------------------------------------------------------------
@@ -136,7 +137,7 @@ def test_certificate_matching_the_key_is_the_devices_own(capsys, own):
     """On 3.6 the extension callback helps for the device's own certificate (the application
     parses it): print it, instead of "no configuration accepts it when the server sends it"."""
     cert = inspect.parse(inspect.read_bytes(own["cert"]), str(own["cert"])).certificates[0]
-    assert inspect.matches(cert, _plain_key(own["key"])) and not inspect.matches(cert, _plain_key(own["other"]))
+    assert verdicts.matches(cert, _plain_key(own["key"])) and not verdicts.matches(cert, _plain_key(own["other"]))
     code, out, err = _run(capsys, own["cert"], own["key"], "--mbedtls", "3.6")
     assert err == ""
     assert "when the server sends it" not in out
@@ -172,7 +173,7 @@ def test_each_named_option_is_needed(tree, keys, tmp_path, option):
     real = {name: int(ret) == 0 for name, ret in (row.split("\t") for row in out.splitlines())}
     predicted = {}
     for name, path in keys.items():
-        needs, problems = inspect.key_verdict(_key(path), kb)
+        needs, problems = verdicts.key_verdict(_key(path), kb)
         predicted[name] = not problems and all(n.option in enabled for n in needs if n.value is None)
     print(f"mbedTLS {tree.version} without {option}: {sum(real.values())}/{len(keys)} keys load, "
           f"as key_needs predicts for {sum(real[n] == predicted[n] for n in keys)}")

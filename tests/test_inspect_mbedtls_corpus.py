@@ -3,7 +3,7 @@
 Every file of each tested release's test data that holds, or claims to hold, a certificate (*.crt, *.pem,
 *.der, *.p7b, anything with a PEM certificate or PKCS#7 block, any DER file that starts like a
 certificate) goes through the real mbedtls_x509_crt_parse_file() of that release's DEFAULT
-configuration, all in one harness process. The inspector's verdict (configgen.inspect.file_verdict
+configuration, all in one harness process. The inspector's verdict (configgen.verdicts.file_verdict
 over configgen.inspect.parse) must match it on every file: parses or not, and the exact return
 value wherever the inspector predicts one. A file the inspector refuses to read (a CSR, a CRL,
 a bare public key) counts as "does not parse".
@@ -19,6 +19,7 @@ from pki import MbedtlsJudge
 from configgen import crtfile, inspect
 from configgen import kb as kbmod
 from configgen.errors import CertificateError
+from configgen import verdicts
 
 pytestmark = pytest.mark.mbedtls
 
@@ -43,9 +44,9 @@ def certificate_files(directory: Path) -> list[Path]:
     return found
 
 
-def verdict(path: Path, kb, release: str) -> inspect.FileVerdict | None:
+def verdict(path: Path, kb, release: str) -> verdicts.FileVerdict | None:
     try:
-        return inspect.file_verdict(inspect.parse(inspect.read_bytes(path), str(path)), kb,
+        return verdicts.file_verdict(inspect.parse(inspect.read_bytes(path), str(path)), kb,
                                     release=release)
     except CertificateError:
         return None
@@ -80,9 +81,9 @@ def test_verdict_is_mbedtls_own_on_every_file(release_tree, judged):
 
 # The disagreements of issue 15, each with what the inspector must now say about it.
 KNOWN = [
-    ("cert_v1_with_ext.crt", False, inspect.ERR_EXTENSIONS_NOT_V3, "extensions-not-v3", "version 3"),
-    ("server1_pathlen_int_max.crt", False, inspect.ERR_PATHLEN_INT_MAX, "pathlen-int-max", "pathLenConstraint"),
-    ("server7_all_space.crt", False, inspect.ERR_PEM_BASE64, "space-inside-base64-line", "remove the spaces"),
+    ("cert_v1_with_ext.crt", False, verdicts.ERR_EXTENSIONS_NOT_V3, "extensions-not-v3", "version 3"),
+    ("server1_pathlen_int_max.crt", False, verdicts.ERR_PATHLEN_INT_MAX, "pathlen-int-max", "pathLenConstraint"),
+    ("server7_all_space.crt", False, verdicts.ERR_PEM_BASE64, "space-inside-base64-line", "remove the spaces"),
     ("server7_pem_space.crt", False, 1, "space-inside-base64-line", "remove the spaces"),
     ("server5-der1a.crt", True, 0, "trailing-bytes", "ignores"),
     ("keyUsage.decipherOnly.crt", True, 0, None, None),
@@ -100,10 +101,10 @@ def test_known_disagreements_are_named(release_tree, judged, name, parses, resul
     assert (found.parses_by_default, found.result) == (parses, result)
     assert dict(judged)[path] == result
     problems = found.problems + tuple(p for c in inspect.parse(path.read_bytes(), str(path)).certificates
-                                      for p in inspect.certificate_verdict(c, kbmod.load(release_tree.line), inspect.Role.ANCHOR,
+                                      for p in verdicts.certificate_verdict(c, kbmod.load(release_tree.line), verdicts.Role.ANCHOR,
                                                                   release_tree.version).problems)
     if code is None:
-        assert not [p for p in problems if p.severity is inspect.Severity.ERROR]
+        assert not [p for p in problems if p.severity is verdicts.Severity.ERROR]
     else:
         assert any(p.code == code and words in p.message + p.fix for p in problems), problems
 
@@ -116,7 +117,7 @@ def test_pkcs7_is_refused_with_how_to_convert(release_tree, judged):
     for path, real in p7:
         assert real != 0
         try:
-            found = inspect.file_verdict(inspect.parse(path.read_bytes(), str(path)), kb,
+            found = verdicts.file_verdict(inspect.parse(path.read_bytes(), str(path)), kb,
                                          release=release_tree.version)
         except CertificateError as error:  # no certificate inside, or a damaged container
             assert "PKCS#7" in str(error) and "embed the certificates as PEM or DER" in str(error), error

@@ -19,6 +19,7 @@ from configgen import chain as chainmod
 from configgen import inspect
 from configgen import kb as kbmod
 from configgen.kb import extract_x509
+from configgen import verdicts
 
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
@@ -44,7 +45,7 @@ def _certs(path):
 
 
 def _predicted_ret(certs, kb, role):
-    failed = sum(not inspect.certificate_verdict(c, kb, role).parses_by_default for c in certs)
+    failed = sum(not verdicts.certificate_verdict(c, kb, role).parses_by_default for c in certs)
     return "all" if failed == len(certs) else failed
 
 
@@ -62,8 +63,8 @@ def test_matrix_matches_real_mbedtls(tree, pki, kbs, tmp_path):
         got = real[case.name]
         report = chainmod.diagnose(chain, anchors, case.host, NOW, kb)
         predicted = (
-            _predicted_ret(chain, kb, inspect.Role.PRESENTED),
-            _predicted_ret(anchors, kb, inspect.Role.ANCHOR),
+            _predicted_ret(chain, kb, verdicts.Role.PRESENTED),
+            _predicted_ret(anchors, kb, verdicts.Role.ANCHOR),
             report.flags if report.verified else None,
         )
         actual = (_real_ret(got.chain_ret), _real_ret(got.ca_ret), got.flags)
@@ -78,16 +79,16 @@ def _distinct_needs(case, baseline, kb):
     """Options this case needs that the ordinary chain does not (values: a smaller MPI)."""
     def needs(c):
         found = set()
-        for path, role in ((c.files["chain"], inspect.Role.PRESENTED), (c.files["ca"], inspect.Role.ANCHOR)):
+        for path, role in ((c.files["chain"], verdicts.Role.PRESENTED), (c.files["ca"], verdicts.Role.ANCHOR)):
             for cert in _certs(path):
-                found |= {(n.option, n.value) for n in inspect.certificate_verdict(cert, kb, role).needs}
+                found |= {(n.option, n.value) for n in verdicts.certificate_verdict(cert, kb, role).needs}
         return found
 
     # MBEDTLS_X509_USE_C guards x509.c's RSASSA-PSS branch, so a PSS case names it; every
     # certificate needs it, and without it there is no X.509 to test at all.
     base = {option for option, _ in needs(baseline)} | {"MBEDTLS_X509_USE_C"}
     flags = sorted({o for o, v in needs(case) if v is None and o not in base})
-    mpi = max((int(v) for o, v in needs(case) if o == inspect.MPI_OPTION), default=0)
+    mpi = max((int(v) for o, v in needs(case) if o == verdicts.MPI_OPTION), default=0)
     return flags, mpi
 
 
@@ -104,7 +105,7 @@ def test_removing_what_the_inspector_names_breaks_parsing(tree, pki, kbs, tmp_pa
         flags, mpi = _distinct_needs(case, cases["ok"], kb)
         values = {}
         if mpi > 256:  # an ordinary chain fits in 256 bytes (RSA-2048)
-            values[inspect.MPI_OPTION] = str(mpi // 2)
+            values[verdicts.MPI_OPTION] = str(mpi // 2)
         assert flags or values, f"{name}: the inspector names nothing distinctive"
         judge = MbedtlsJudge(tree, config_without(tree, flags, values), tmp_path / name)
         got = judge.run([(name, case.files["chain"], case.files["ca"], case.host)])[name]

@@ -20,6 +20,7 @@ from configgen import inspect
 from configgen import kb as kbmod
 from configgen.model.certificates import Container, KeyType
 from configgen.errors import CertificateError
+from configgen import verdicts
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
 
@@ -224,6 +225,6 @@ def test_mutated_certificates_never_crash(data, as_pem):
         return
     for line in ("2.28", "3.6"):
         kb = kbmod.load(line)
-        inspect.file_verdict(facts, kb)
+        verdicts.file_verdict(facts, kb)
         for cert in facts.certificates:
-            inspect.certificate_verdict(cert, kb, inspect.Role.PRESENTED)
+            verdicts.certificate_verdict(cert, kb, verdicts.Role.PRESENTED)

@@ -18,7 +18,7 @@ from cryptography import x509
 from pki import MbedtlsJudge, config_without, issue, key
 
 from configgen import mbedbuild
-from configgen.inspect import oid_bytes
+from configgen.verdicts import oid_bytes
 from configgen.kb import cpp, extract_options, extract_x509
 from configgen.kb import extract as kb_extract
 

@@ -16,7 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 
-from configgen import headerfile
+from configgen import readers
 from probe_servers import LOOPBACK, free_port, make_pki, process_server
 from test_cli_foundation import _one_line_error, configgen
 from test_golden import GOLDEN
@@ -91,7 +91,7 @@ def test_without_the_arm_toolchain_the_footprint_is_the_hosts_and_says_so(tmp_pa
 
 @pytest.mark.mbedtls
 def test_a_broken_dependency_fails_with_check_configs_error(tree, tmp_path):
-    header = headerfile.read(golden(tree.line)).with_setting("MBEDTLS_BIGNUM_C", False)
+    header = readers.read_header(golden(tree.line)).with_setting("MBEDTLS_BIGNUM_C", False)
     broken = tmp_path / "mbedtls_config.h"
     broken.write_text(header.text)
     result = verify(str(broken), "--mbedtls-src", str(tree.root))

@@ -11,6 +11,7 @@ from configgen.advise import causes
 from configgen.advise.diff import diff
 from configgen.kb.model import LINES
 from configgen.report import markdown, text
+from configgen import readers
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    old, new = headerfile.read(args.old), headerfile.read(args.new)
+    old, new = readers.read_header(args.old), readers.read_header(args.new)
     known = {line: frozenset(o.name for o in knowledge.load(line).options) for line in LINES}
     line = args.mbedtls or headerfile.guess_line(new, known) or LINES[-1]
     found = diff(old, new, knowledge.load(line), causes.security())

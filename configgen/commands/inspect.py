@@ -36,6 +36,8 @@ from configgen import values
 from configgen.model.certificates import FileFacts
 from configgen.errors import ConfiggenError
 from configgen.kb.model import LINES
+from configgen import verdicts as judge
+from configgen.model.verdicts import Role
 
 SCHEMA = 1
 
@@ -112,9 +114,9 @@ def build_report(
     all_certs = presented + trusted
     all_keys = [k for f in files + anchors for k in f.keys]
     # A certificate that matches a key given is the device's own: the application parses it.
-    roles = {c.label: insp.Role.OWN if any(insp.matches(c, k) for k in all_keys) else insp.Role.PRESENTED
+    roles = {c.label: Role.OWN if any(judge.matches(c, k) for k in all_keys) else Role.PRESENTED
              for c in presented}
-    roles.update({c.label: insp.Role.ANCHOR for c in trusted})
+    roles.update({c.label: Role.ANCHOR for c in trusted})
     file_verdicts: dict[str, list[dict[str, Any]]] = {}
     problems: list[dict[str, Any]] = []
     verdicts: dict[str, list[dict[str, Any]]] = {}
@@ -124,18 +126,18 @@ def build_report(
         verdicts[line] = []
         file_verdicts[line] = []
         for f in (f for f in files + anchors if f.certificates or any(s.der for s in f.slots)):
-            found = insp.file_verdict(f, kb)
+            found = judge.file_verdict(f, kb)
             file_verdicts[line].append(_plain(found))
             problems += [{"line": line, "where": f.source, **_plain(p)} for p in found.problems]
         for cert in all_certs:
             role = roles[cert.label]
-            verdict = insp.certificate_verdict(cert, kb, role)
+            verdict = judge.certificate_verdict(cert, kb, role)
             verdicts[line].append({"role": role.value, **_plain(verdict)})
             problems += [{"line": line, "where": cert.label, **_plain(p)} for p in verdict.problems]
         keys[line] = []
         for key in all_keys:
-            needs, key_problems = insp.key_verdict(key, kb)
-            matches = [c.label for c in all_certs if insp.matches(c, key)]
+            needs, key_problems = judge.key_verdict(key, kb)
+            matches = [c.label for c in all_certs if judge.matches(c, key)]
             keys[line].append({"label": key.source, "key": key.public_key.describe(), "matches": matches,
                                "encryption": _plain(key.encryption), "needs": _plain(needs),
                                "problems": _plain(key_problems)})
@@ -163,7 +165,7 @@ def build_report(
         "host": host,
         "lines": list(kbs),
         "files": [_plain(f) for f in files + anchors],
-        "file_needs": _plain([n for f in files + anchors for n in insp.file_needs(f)]),
+        "file_needs": _plain([n for f in files + anchors for n in judge.file_needs(f)]),
         "verdicts": verdicts,
         "file_verdicts": file_verdicts,
         "keys": keys,
@@ -248,10 +250,10 @@ def render_text(report: dict[str, Any]) -> str:
                 needs.setdefault((need["option"], need["value"]), []).append(need["reason"])
         for need in report["file_needs"]:
             needs.setdefault((need["option"], need["value"]), []).append(need["reason"])
-        mpi = [int(v) for (o, v) in needs if o == insp.MPI_OPTION and v]
+        mpi = [int(v) for (o, v) in needs if o == judge.MPI_OPTION and v]
         out.append(f"  mbedTLS {line}:")
         for (option, value), reasons in sorted(needs.items()):
-            if option == insp.MPI_OPTION and value and int(value) != max(mpi):
+            if option == judge.MPI_OPTION and value and int(value) != max(mpi):
                 continue
             shown = f"{option} >= {value}" if value else option
             out.append(f"    {shown}")

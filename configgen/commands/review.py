@@ -14,6 +14,7 @@ from configgen.generate import generate
 from configgen.headerfile import HeaderError
 from configgen.kb.model import LINES
 from configgen.report import markdown, text
+from configgen import readers
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    header = headerfile.read(args.header)
+    header = readers.read_header(args.header)
     profile = profiles.load(args.profile, args.mbedtls)
     kb = knowledge.load(profile.mbedtls)
     line = headerfile.guess_line(header, {

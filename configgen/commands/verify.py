@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from configgen import headerfile
 from configgen import inspect as insp
 from configgen.arguments import add_source_option, parse_server
 from configgen.model.certificates import Container
@@ -23,6 +22,7 @@ from configgen.errors import CertificateError, ConfiggenError
 from configgen.kb.model import LINES
 from configgen.report import text
 from configgen.verify import Client, Target, choose_tree, verify
+from configgen import readers
 
 SCHEMA = 1
 
@@ -103,7 +103,7 @@ def _progress() -> Callable[[str], None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    header = headerfile.read(args.header)
+    header = readers.read_header(args.header)
     servers = [parse_server(server) for server in args.server]
     client = _client(args)
     targets = [Target(host, port, args.name or host) for host, port in servers]
