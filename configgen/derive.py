@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 
 from configgen import chain, costs, handshake_model
-from configgen.model.certificates import CertFacts, KeyFacts, KeyType
+from configgen.model.certificates import CertFacts, KeyFacts, KeyType, PublicKeyFacts
 from configgen.errors import ResolveConflict
 from configgen.kb import closure, releases
 from configgen.kb.model import KnowledgeBase, Suite
@@ -412,9 +412,12 @@ def _weakening(suite: Suite) -> str | None:
 
 
 def _admit(policy: Policy, why: str) -> Policy:
-    field = {"weak cipher": "allow_weak_ciphers", "CBC": "allow_cbc",
-             "no forward secrecy": "allow_no_forward_secrecy"}[why]
-    return replace(policy, **{field: True})
+    if why == "weak cipher":
+        return replace(policy, allow_weak_ciphers=True)
+    if why == "CBC":
+        return replace(policy, allow_cbc=True)
+    assert why == "no forward secrecy", why
+    return replace(policy, allow_no_forward_secrecy=True)
 
 
 @dataclass(frozen=True)
@@ -479,7 +482,8 @@ def _added(kb: KnowledgeBase, base: dict[str, str | None], wants: list[str]) -> 
         return None
 
 
-def _pick(name, facts, kb, policy, board, version, base, leaf) -> tuple[list[tuple[Suite, str]], list[Requirement]]:
+def _pick(name: str, facts: ServerFacts, kb: KnowledgeBase, policy: Policy, board: Board, version: str,
+          base: dict[str, str | None], leaf: CertFacts | None) -> tuple[list[tuple[Suite, str]], list[Requirement]]:
     """The suite (and with margin "balanced" a fallback of another family) and its group."""
     ranked = _candidates(facts, kb, policy, board, version, base, leaf)
     accepted = facts.tls13_suites if version == "1.3" else facts.tls12_suites
@@ -519,7 +523,7 @@ def _pick(name, facts, kb, policy, board, version, base, leaf) -> tuple[list[tup
     return picked, groups
 
 
-def _dhe(name: str, facts: ServerFacts, picked) -> list[Requirement]:
+def _dhe(name: str, facts: ServerFacts, picked: Sequence[tuple[Suite, str]]) -> list[Requirement]:
     found = []
     for fact in facts.key_exchanges:
         if fact.dh_prime_bits and any(s.key_exchange == fact.key_exchange for s, _ in picked):
@@ -529,7 +533,8 @@ def _dhe(name: str, facts: ServerFacts, picked) -> list[Requirement]:
     return found
 
 
-def _extensions(server: Server, facts: ServerFacts, kb, versions, suites, policy) -> list[Requirement]:
+def _extensions(server: Server, facts: ServerFacts, kb: KnowledgeBase, versions: Sequence[str],
+                suites: Sequence[int], policy: Policy) -> list[Requirement]:
     ext = facts.extensions
     name = server.name
     blamed = set(facts.intolerance.blamed)
@@ -546,7 +551,7 @@ def _extensions(server: Server, facts: ServerFacts, kb, versions, suites, policy
     if server.alpn:
         found.append(_req(Need.FEATURE, "alpn", f"{name}: ALPN {', '.join(server.alpn)}"
                           + (f" (the server chose {ext.alpn})" if ext.alpn else "")))
-    cbc = any("cbc" in kb.suite(s).flags for s in suites)
+    cbc = any("cbc" in suite.flags for s in suites if (suite := kb.suite(s)) is not None)
     if cbc and ext.encrypt_then_mac and "encrypt_then_mac" not in blamed:
         found.append(_req(Need.FEATURE, "etm", f"{name}: supports encrypt-then-MAC for its CBC suite"))
     return found
@@ -564,7 +569,8 @@ def _round_up(value: int, step: int) -> int:
     return -(-value // step) * step
 
 
-def _sizes(server, facts, inputs, kb, versions, notes, warnings, handshakes) -> list[Requirement]:
+def _sizes(server: Server, facts: ServerFacts, inputs: Inputs, kb: KnowledgeBase, versions: Sequence[str],
+           notes: list[str], warnings: list[str], handshakes: Sequence[handshake_model.Handshake]) -> list[Requirement]:
     name = server.name
     board = inputs.profile.board
     sizes = facts.sizes
@@ -762,7 +768,7 @@ def _certificates(inputs: Inputs, kb: KnowledgeBase, policy: Policy, notes: list
     return found
 
 
-def _describe_key(key) -> str:
+def _describe_key(key: PublicKeyFacts) -> str:
     if key.type is KeyType.RSA:
         return f"an RSA-{key.bits}"
     if key.curve:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 from importlib import resources
-from typing import Mapping
+from collections.abc import Sequence
+from typing import Any, Mapping, cast
 
 from configgen.errors import ResolveConflict
 from configgen.kb import closure
@@ -53,7 +54,7 @@ def feature_want(name: str, line: str) -> str:
     return want
 
 
-def _x509_entry(kb: KnowledgeBase, table: str, key: str, value: object) -> Mapping | None:
+def _x509_entry(kb: KnowledgeBase, table: str, key: str, value: object) -> Mapping[str, Any] | None:
     return next((e for e in kb.x509.get(table, ()) if e.get(key) == value), None)
 
 
@@ -109,9 +110,9 @@ def _values(reqs: Requirements, kb: KnowledgeBase) -> dict[str, tuple[str, list[
         values["MBEDTLS_SSL_CIPHERSUITES"] = (",".join(names), vias, None)
     for r in reqs.items:
         if r.need is Need.OPTION:
-            name, value = r.value  # type: ignore[misc]
-            if value is not None:
-                values[name] = (str(value), [r.via], r.derivation)
+            option, setting = cast(tuple[str, object], r.value)
+            if setting is not None:
+                values[option] = (str(setting), [r.via], r.derivation)
     return values
 
 
@@ -181,7 +182,8 @@ def resolve(reqs: Requirements, kb: KnowledgeBase) -> OptionSet:
     return OptionSet(kb.line, kb.version, tuple(settings), weakened, reqs.notes, reqs.warnings)
 
 
-def _blame(conflict: ResolveConflict, kb, options, wants, forbid) -> ResolveConflict:
+def _blame(conflict: ResolveConflict, kb: KnowledgeBase, options: Mapping[str, str | None],
+           wants: Sequence[tuple[str, Requirement]], forbid: Mapping[str, str]) -> ResolveConflict:
     """Name the requirement (and the fact behind it) that cannot be met, Kconfiglib-style."""
     for want, r in wants:
         try:
