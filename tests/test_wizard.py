@@ -23,7 +23,7 @@ from configgen.errors import ConfiggenError
 from configgen.generate import generate
 from configgen.model.facts import ServerFacts
 from configgen.probe import Target, snapshot
-from configgen.wizard import (
+from configgen.wizard.run import (
     FILE_QUESTIONS,
     PLATFORM_QUESTIONS,
     SOURCE_TREE,

@@ -1,0 +1,12 @@
+"""The wizard: asks, probes, inspects, and writes a project profile and the header.
+
+A front end to what `configgen generate --profile` does, never a second implementation.
+Loaded only when `configgen wizard` runs (configgen.commands.wizard), so no other command
+loads questionary.
+"""
+
+from __future__ import annotations
+
+from configgen.wizard.run import NO_TERMINAL, Declined, Wizard
+
+__all__ = ["NO_TERMINAL", "Declined", "Wizard"]
