@@ -23,23 +23,18 @@ from configgen.errors import ConfiggenError
 from configgen.generate import generate
 from configgen.model.facts import ServerFacts
 from configgen.probe import Target, snapshot
-from configgen.wizard.run import (
+from configgen.wizard.questions import (
     FILE_QUESTIONS,
     PLATFORM_QUESTIONS,
     SOURCE_TREE,
-    Declined,
     Kind,
     Question,
-    State,
-    Terminal,
-    Wizard,
     check_address,
     check_app_record_max,
     check_certificates,
     check_key,
-    existing_answers,
-    findings,
 )
+from configgen.wizard.run import Declined, State, Terminal, Wizard, existing_answers, findings
 
 ROOT = Path(__file__).parent
 CASE = ROOT / "golden" / "p256-ccm8-client-auth"

@@ -25,7 +25,6 @@ import sys
 from collections import ChainMap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ from configgen import chain, inspect, sources
 from configgen import kb as knowledge
 from configgen.arguments import parse_server
 from configgen import profile as profiles
-from configgen.model.certificates import CertFacts, FileFacts
+from configgen.model.certificates import CertFacts
 from configgen.errors import ConfiggenError
 from configgen.model.endpoint import endpoint
 from configgen.model.profile import Profile, Server
@@ -49,200 +48,26 @@ from configgen.probe.plan import target_for
 from configgen.probe.runner import Progress
 from configgen.prove import Mode, prove
 from configgen.sdk import outputs
+from configgen.wizard.questions import (
+    FILE_QUESTIONS,
+    PLATFORM_QUESTIONS,
+    SOURCE_TREE,
+    Answers,
+    Kind,
+    Question,
+    Validator,
+    is_board_path,
+    items,
+    more_servers,
+    presents_client,
+    read_facts,
+    sdk_formats,
+    server_questions,
+)
 
 NO_TERMINAL = 'no terminal to ask on; use "configgen generate --profile FILE"'
-SOURCE_TREE = "source tree"  # the mbedtls answer that means "detect it from a tree"
 
-Answers = Mapping[str, Any]
-Validator = Callable[[str, Answers], "str | None"]  # the problem with an answer, or None
 ProbeFn = Callable[[Target, Progress], ServerFacts]
-
-
-class Kind(str, Enum):
-    TEXT = "text"
-    PATH = "path"
-    SELECT = "select"
-    CONFIRM = "confirm"
-    PASSWORD = "password"
-
-
-def _always(_answers: Answers) -> bool:
-    return True
-
-
-def _no_choices(_answers: Answers) -> tuple[tuple[str, str], ...]:
-    return ()
-
-
-@dataclass(frozen=True)
-class Question:
-    """One question. Its default is `layered(...)[name]`; `validate` returns a problem or None."""
-
-    name: str
-    kind: Kind
-    message: str
-    help: str
-    validate: Validator | None = None
-    when: Callable[[Answers], bool] = _always
-    choices: Callable[[Answers], tuple[tuple[str, str], ...]] = _no_choices  # (value, title)
-
-
-# --- validators: the functions the non-interactive path calls -----------------------------
-
-
-def _problem(check: Callable[[], object]) -> str | None:
-    try:
-        check()
-    except ConfiggenError as error:
-        return error.message
-    return None
-
-
-def check_address(text: str, _answers: Answers | None = None) -> str | None:
-    return _problem(lambda: parse_server(text.strip()))
-
-
-def check_app_record_max(text: str, _answers: Answers | None = None) -> str | None:
-    text = text.strip()
-    if not text:
-        return None
-    if not (text.isascii() and text.isdigit()):
-        return "a number of bytes, or empty when unknown"
-    return profiles.check_app_record_max(int(text))
-
-
-def check_source_tree(text: str, _answers: Answers | None = None) -> str | None:
-    return _problem(lambda: sources.open_tree(text.strip()))
-
-
-def _read(path: str | Path, password: bytes | None = None, label: str | None = None) -> FileFacts:
-    return inspect.parse(inspect.read_bytes(path), label or str(path), password)
-
-
-def _file_check(path: str, want: str) -> str | None:
-    try:
-        facts = _read(path)
-    except inspect.PasswordNeeded:
-        return None if want == "keys" else "is encrypted: give the certificate itself"
-    except ConfiggenError as error:
-        return error.message
-    return None if getattr(facts, want) else f"holds no {want[:-1]}"
-
-
-def check_certificates(text: str, _answers: Answers | None = None) -> str | None:
-    paths = _items(text)
-    if not paths:
-        return "name at least one file"
-    return next((f"{p}: {problem}" for p in paths if (problem := _file_check(p, "certificates"))), None)
-
-
-def check_key(text: str, _answers: Answers | None = None) -> str | None:
-    return _file_check(text.strip(), "keys")
-
-
-def check_password(text: str, answers: Answers) -> str | None:
-    return _problem(lambda: _read(answers["client.key"], text.encode()))
-
-
-def _items(text: str) -> list[str]:
-    """The items of a comma-separated answer (files, ALPN protocols)."""
-    return [p.strip() for p in text.split(",") if p.strip()]
-
-
-def _needs_password(path: str) -> bool:
-    try:
-        _read(path)
-    except inspect.PasswordNeeded:
-        return True
-    return False
-
-
-# --- the questions -------------------------------------------------------------------------
-
-
-def server_questions(index: int) -> tuple[Question, ...]:
-    """The questions about server `index` (0-based)."""
-    prefix = f"server.{index}"
-    return (
-        Question(f"{prefix}.address", Kind.TEXT, "Server the device connects to (host:port)",
-                 "the TLS endpoint, e.g. broker.example.com:8883", check_address),
-        Question(f"{prefix}.sni", Kind.TEXT, "Server name (SNI) to send",
-                 "empty: the host name, none for an IP address"),
-        Question(f"{prefix}.alpn", Kind.TEXT, "ALPN protocols (comma-separated)",
-                 "empty when the device asks for none"),
-        Question(f"{prefix}.app_record_max", Kind.TEXT,
-                 "Largest message the device receives from it, in bytes",
-                 "empty when unknown: the input buffer then holds a full 16 KiB TLS record",
-                 check_app_record_max),
-    )
-
-
-def more_servers(index: int) -> Question:
-    return Question(f"server.more.{index}", Kind.CONFIRM, "Another server?",
-                    "e.g. an OTA server beside the MQTT broker")
-
-
-def _board_choices(answers: Answers) -> tuple[tuple[str, str], ...]:
-    names = profiles.board_names()
-    if _is_board_path(answers.get("board", "")):
-        names.append(answers["board"])
-    width = max(map(len, names))
-    return tuple((n, f"{n:<{width}}  {profiles.load_board(n).description}") for n in names)
-
-
-def _is_board_path(board: str) -> bool:
-    """A board named by path (the user's own board profile), as profile.load_board tells."""
-    return board.endswith(".toml") or "/" in board
-
-
-def _line_choices(answers: Answers) -> tuple[tuple[str, str], ...]:
-    lines = profiles.load_board(answers["board"]).mbedtls
-    return tuple((line, f"mbedTLS {line}") for line in lines) + (
-        (SOURCE_TREE, "detect it from an mbedTLS source tree"),)
-
-
-def _sdk_formats(answers: Answers) -> bool:
-    """The board's SDK has a format of its own (an ESP32: ESP-IDF's sdkconfig)."""
-    return profiles.load_board(answers["board"]).esp_idf is not None
-
-
-_FORMAT_CHOICES = (("header", "header: mbedtls_config.h, the whole mbedTLS configuration"),
-                   ("esp-idf", "esp-idf: sdkconfig.defaults fragment + user header for ESP-IDF's own"))
-
-
-def _client(answers: Answers) -> bool:
-    return bool(answers.get("client"))
-
-
-def _encrypted_key(answers: Answers) -> bool:
-    return _client(answers) and _needs_password(answers["client.key"])
-
-
-PLATFORM_QUESTIONS = (
-    Question("board", Kind.SELECT, "Board", "what the board and its SDK impose (profiles/)",
-             choices=_board_choices),
-    Question("mbedtls", Kind.SELECT, "mbedTLS line", "the board's line by default",
-             choices=_line_choices),
-    Question("mbedtls.source", Kind.PATH, "mbedTLS source tree",
-             "the directory holding include/ and library/", check_source_tree,
-             when=lambda a: a.get("mbedtls") == SOURCE_TREE),
-    Question("format", Kind.SELECT, "Output format",
-             "what 'configgen generate' writes from this profile (the wizard writes the header)",
-             when=_sdk_formats, choices=lambda _a: _FORMAT_CHOICES),
-)
-
-FILE_QUESTIONS = (
-    Question("trust.ca", Kind.PATH, "Trust anchors the device loads (CA file)",
-             "PEM or DER; several files separated by commas", check_certificates),
-    Question("client", Kind.CONFIRM, "Does the device present a client certificate?",
-             "yes for mutual TLS, when the server asks for one"),
-    Question("client.cert", Kind.PATH, "Client certificate file", "the device's own certificate",
-             check_certificates, when=_client),
-    Question("client.key", Kind.PATH, "Client private key file",
-             "read for its type only; never printed or copied", check_key, when=_client),
-    Question("client.key.password", Kind.PASSWORD, "Password of the private key",
-             "kept in memory only, never written", check_password, when=_encrypted_key),
-)
 
 
 # --- asking ----------------------------------------------------------------------------------
@@ -344,9 +169,9 @@ def facts_defaults(answers: Answers, facts: Mapping[int, ServerFacts]) -> dict[s
         if board and all("1.2" not in f.versions for f in facts.values()) \
                 and "3.6" in profiles.load_board(board).mbedtls:
             found["mbedtls"] = "3.6"
-    ca = _items(answers.get("trust.ca") or "")
+    ca = items(answers.get("trust.ca") or "")
     with contextlib.suppress(ConfiggenError):
-        if ca and not _read(ca[0]).container.is_pem:
+        if ca and not read_facts(ca[0]).container.is_pem:
             found["trust.format"] = "der"
     return found
 
@@ -369,7 +194,7 @@ def existing_answers(path: Path) -> dict[str, Any]:
     data = profiles.read_toml(path)
     base = path.parent
     board = data["board"]
-    found: dict[str, Any] = {"board": _shown(base, board) if _is_board_path(board) else board}
+    found: dict[str, Any] = {"board": _shown(base, board) if is_board_path(board) else board}
     if "mbedtls" in data:
         found["mbedtls"] = data["mbedtls"]
     if "format" in data:
@@ -420,7 +245,7 @@ def target(answers: Answers, index: int, line: str) -> Target:
 
 
 def _alpn(answers: Answers, index: int) -> tuple[str, ...]:
-    return tuple(_items(answers.get(f"server.{index}.alpn") or ""))
+    return tuple(items(answers.get(f"server.{index}.alpn") or ""))
 
 
 def probe_live(where: Target, progress: Progress) -> ServerFacts:
@@ -461,7 +286,7 @@ def findings(loaded: Profile, facts: Sequence[ServerFacts],
              password: bytes | None) -> list[Finding]:
     """What the wizard shows before writing: problems first, then what is fine."""
     base = knowledge.load(loaded.mbedtls)
-    anchors = [c for p in loaded.ca for c in _read(p, label=loaded.relative(p)).certificates]
+    anchors = [c for p in loaded.ca for c in read_facts(p, label=loaded.relative(p)).certificates]
     found = [f for cert in anchors for f in _anchor_findings(cert, base)]
     for server, seen in zip(loaded.servers, facts):
         found += _server_findings(loaded, server, seen, anchors, base)
@@ -505,9 +330,9 @@ def _server_findings(loaded: Profile, server: Server, facts: ServerFacts,
 
 def _client_findings(loaded: Profile, cert_path: Path, key_path: Path,
                      password: bytes | None, base: knowledge.KnowledgeBase) -> list[Finding]:
-    cert = _read(cert_path, label=loaded.relative(cert_path)).certificates[0]
+    cert = read_facts(cert_path, label=loaded.relative(cert_path)).certificates[0]
     label = loaded.relative(key_path)
-    keys = _read(key_path, password, label).keys
+    keys = read_facts(key_path, password, label).keys
     found = _from_problems(cert.label,
                            inspect.certificate_verdict(cert, base, inspect.Role.ANCHOR).problems)
     for key in keys:
@@ -553,9 +378,9 @@ def profile_text(answers: Answers, existing: str | None, base: Path,
     about kept) with the answers set."""
     doc = tomlkit.parse(existing) if existing else _new_document()
     board = answers["board"]
-    doc["board"] = _stored(base, board) if _is_board_path(board) else board
+    doc["board"] = _stored(base, board) if is_board_path(board) else board
     doc["mbedtls"] = answers["mbedtls"]
-    if _sdk_formats(answers) and answers.get("format", "header") != "header":
+    if sdk_formats(answers) and answers.get("format", "header") != "header":
         doc["format"] = answers["format"]
     elif "format" in doc:
         del doc["format"]
@@ -569,9 +394,9 @@ def profile_text(answers: Answers, existing: str | None, base: Path,
         _server_table(servers[index], answers, index, where, name)
     doc["server"] = servers
     trust = doc.setdefault("trust", tomlkit.table())
-    trust["ca"] = [_stored(base, p) for p in _items(answers["trust.ca"])]
+    trust["ca"] = [_stored(base, p) for p in items(answers["trust.ca"])]
     trust["format"] = answers["trust.format"]
-    if _client(answers):
+    if presents_client(answers):
         client = doc.setdefault("client", tomlkit.table())
         client["cert"] = _stored(base, answers["client.cert"])
         client["key"] = _stored(base, answers["client.key"])
