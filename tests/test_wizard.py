@@ -23,6 +23,7 @@ from configgen.errors import ConfiggenError
 from configgen.generate import generate
 from configgen.model.facts import ServerFacts
 from configgen.probe import Target, snapshot
+from configgen.wizard import Declined, Wizard
 from configgen.wizard.answers import State, existing_answers
 from configgen.wizard.findings import findings
 from configgen.wizard.prompts import Terminal
@@ -37,7 +38,6 @@ from configgen.wizard.questions import (
     check_certificates,
     check_key,
 )
-from configgen.wizard.run import Declined, Wizard
 
 ROOT = Path(__file__).parent
 CASE = ROOT / "golden" / "p256-ccm8-client-auth"

@@ -7,6 +7,6 @@ loads questionary.
 
 from __future__ import annotations
 
-from configgen.wizard.run import NO_TERMINAL, Declined, Wizard
+from configgen.wizard.run import Declined, Wizard, main
 
-__all__ = ["NO_TERMINAL", "Declined", "Wizard"]
+__all__ = ["Declined", "Wizard", "main"]

@@ -253,3 +253,17 @@ class Wizard:
         _remember(before, self.profile_path)
         write_if_changed(self.profile_path, profile_text(answers, existing, base, names, targets))
         return profiles.load(self.profile_path)
+
+
+def main(profile_path: Path, header_path: Path) -> int:
+    """`configgen wizard`: run on this terminal, then say how to regenerate without questions."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise ConfiggenError(NO_TERMINAL)
+    try:
+        result = Wizard(profile_path, header_path).run()
+    except Declined:
+        print("Nothing written.")
+        return 0
+    print(f"Wrote {profile_path} and {header_path}. To regenerate without questions:")
+    print(f"  {result.command}")
+    return 0
