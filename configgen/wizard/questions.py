@@ -215,3 +215,8 @@ FILE_QUESTIONS = (
              "kept in memory only, never written", check_password, when=_encrypted_key),
 )
 
+
+def write_files(profile_path: Path, snapshots: int, header_path: Path) -> Question:
+    """The last question, once everything is shown: keep the files staged?"""
+    return Question("write", Kind.CONFIRM, f"Write {profile_path}, {snapshots} snapshot(s) and "
+                    f"{header_path}?", "no: nothing is kept")

@@ -48,11 +48,10 @@ from configgen.wizard.questions import (
     PLATFORM_QUESTIONS,
     SOURCE_TREE,
     Answers,
-    Kind,
-    Question,
     items,
     more_servers,
     server_questions,
+    write_files,
 )
 
 NO_TERMINAL = 'no terminal to ask on; use "configgen generate --profile FILE"'
@@ -227,10 +226,8 @@ class Wizard:
             print("Verified before writing\n" + "\n".join(f"  {line}" for line in proven.banner()) + "\n")
             if result.options.warnings:
                 print("Warnings\n" + "\n".join(f"  {w}" for w in result.options.warnings) + "\n")
-            question = Question("write", Kind.CONFIRM,
-                                f"Write {self.profile_path}, {len(loaded.servers)} snapshot(s) and "
-                                f"{self.header_path}?", "no: nothing is kept")
-            if not ask(question, {"write": True}, self.terminal):
+            question = write_files(self.profile_path, len(loaded.servers), self.header_path)
+            if not ask(question, {question.name: True}, self.terminal):
                 raise Declined
             _remember(before, self.header_path)
             write_if_changed(self.header_path, result.text)
