@@ -1,19 +1,16 @@
-"""The wizard: asks, probes, inspects, and writes a project profile and the header.
+"""One run of the wizard, and `configgen wizard`'s entry point `main()`.
 
-It is a front end to what `configgen generate --profile` does, never a second
-implementation (STYLE.md, copier rules 1-5):
+Asks the server questions and probes each server (`probe_live`, replaced in tests), asks
+the platform questions (re-probing when the mbedTLS line changed) and the file questions,
+then stages the snapshots and the profile, reads the profile back with `profile.load`,
+shows the findings and what the header enables, proves the header, and asks to keep it all.
 
-- Every question is a `Question` (name, kind, message, help, validator, `when`). Its default
-  is looked up by name in `layered()`, the one place answers are layered: this run's answers
-  > the existing profile > defaults derived from facts > the board's defaults.
-- Validators call the functions the non-interactive path calls (`arguments.parse_server`,
-  `sources.open_tree`, `inspect.read_bytes`/`parse`); the profile the wizard writes is then
-  checked by `profile.load` itself, and the header comes from `generate()` replaying the
-  snapshots the wizard saved, exactly as the banner's command does.
-- A key password is asked with `questionary.password` and kept in memory only.
-- Nothing stays on disk unless the user confirms: the profile and snapshots are written (they
-  must be, for `profile.load` and `generate()` to read them) inside `_undo_on_failure()`,
-  which restores the previous state on Ctrl-C, on an error, or when the user declines.
+The header comes from `generate()` replaying the snapshots the wizard saved, exactly as the
+banner's command does. Nothing stays on disk unless the user confirms: the files are written
+(they must be, for `profile.load` and `generate()` to read them) inside
+`_undo_on_failure()`, which restores the previous state on Ctrl-C, on an error, or when the
+user declines. The key password lives in this process's environment for `generate` and the
+proof only, never in a file.
 """
 
 from __future__ import annotations
@@ -25,15 +22,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from configgen import sources
 from configgen import kb as knowledge
-from configgen.arguments import parse_server
 from configgen import profile as profiles
+from configgen import sources
+from configgen.arguments import parse_server
 from configgen.errors import ConfiggenError
-from configgen.model.profile import Profile
 from configgen.generate import ENV_KEY_PASSWORD, Generated, anchors, command_for, generate
-from configgen.output import write_if_changed
 from configgen.model.facts import ServerFacts
+from configgen.model.profile import Profile
+from configgen.output import write_if_changed
 from configgen.probe import Target, Timeouts, probe, snapshot
 from configgen.probe.plan import target_for
 from configgen.probe.runner import Progress
