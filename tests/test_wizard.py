@@ -23,22 +23,23 @@ from configgen.errors import ConfiggenError
 from configgen.generate import generate
 from configgen.model.facts import ServerFacts
 from configgen.probe import Target, snapshot
-from configgen.wizard import (
+from configgen.wizard import Declined, Wizard
+from configgen.wizard.answers import State, existing_answers
+from configgen.wizard.findings import findings
+from configgen.wizard.prompts import Terminal, ask
+from configgen.wizard.questions import (
     FILE_QUESTIONS,
     PLATFORM_QUESTIONS,
     SOURCE_TREE,
-    Declined,
     Kind,
     Question,
-    State,
-    Terminal,
-    Wizard,
     check_address,
     check_app_record_max,
     check_certificates,
     check_key,
-    existing_answers,
-    findings,
+    more_servers,
+    server_questions,
+    write_files,
 )
 
 ROOT = Path(__file__).parent
@@ -111,6 +112,20 @@ def test_a_yes_no_answer_and_its_enter_answer_one_question(keys):
     state = State({})
     state.ask(questions, Terminal(keys, DummyOutput()))
     assert state.answered == {"more": False, "name": "next"}
+
+
+YES_NO = [q for q in (*server_questions(0), more_servers(0), *PLATFORM_QUESTIONS, *FILE_QUESTIONS,
+                      write_files(Path("tls.toml"), 1, Path("mbedtls_config.h"))) if q.kind is Kind.CONFIRM]
+
+
+@pytest.mark.parametrize("question", YES_NO, ids=lambda q: q.name)
+def test_every_yes_no_question_waits_for_enter(keys, question):
+    # A single key press never answers: "n" alone leaves the question open (the "y" after it
+    # changes the answer), Enter gives it, and nothing is left over for the next question.
+    keys.send_text("ny\r" + "next\r")
+    terminal = Terminal(keys, DummyOutput())
+    assert ask(question, {question.name: False}, terminal) is True
+    assert ask(Question("name", Kind.TEXT, "Name", "anything"), {}, terminal) == "next"
 
 
 def test_rerun_prefills_every_answer_and_changes_nothing(work, keys):

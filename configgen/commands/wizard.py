@@ -7,11 +7,9 @@ Re-running it on an existing profile pre-fills every answer. Without a terminal 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from configgen.errors import ConfiggenError
-from configgen.wizard import NO_TERMINAL, Declined, Wizard
+from configgen.wizard import main
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,13 +20,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise ConfiggenError(NO_TERMINAL)
-    try:
-        result = Wizard(args.profile, args.output).run()
-    except Declined:
-        print("Nothing written.")
-        return 0
-    print(f"Wrote {args.profile} and {args.output}. To regenerate without questions:")
-    print(f"  {result.command}")
-    return 0
+    return main(args.profile, args.output)
