@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from configgen import mbedbuild
+from configgen import mbedbuild, output
 from configgen.sources import SourceTree
 
 CFLAGS = ("-Os", "-mcpu=cortex-m4", "-mthumb", "-ffunction-sections", "-fdata-sections")
@@ -56,7 +56,7 @@ def bare_metal(tree: SourceTree, text: str) -> str:
                                    "bare-metal buildable")
     with tempfile.TemporaryDirectory() as work:
         path = Path(work) / "config.h"
-        path.write_text(text)
+        output.write_text(path, text)
         script = [sys.executable, str(tree.root / "scripts" / "config.py"), "-f", str(path)]
         for name in NOT_BARE_METAL:
             subprocess.run([*script, "unset", name], capture_output=True)

@@ -17,6 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from configgen import output
 from configgen.errors import SourceTreeError
 
 # The mbedTLS releases configgen is tested against, and the Debian source package of each.
@@ -199,8 +200,6 @@ def fetch_debian(release: str) -> SourceTree:
         (top,) = [p for p in unpacked.iterdir() if p.is_dir()]
         if detect_version(top) != release:
             raise SourceTreeError(f"{tarballs[0].name} does not hold mbedTLS {release}")
-        (top / ".configgen-complete").write_text(f"mbedtls={debian_version}\n")
-        if target.exists():
-            shutil.rmtree(target)
-        top.rename(target)
+        output.write_text(top / ".configgen-complete", f"mbedtls={debian_version}\n")
+        output.move_into_place(top, target)
     return SourceTree(target, release)
