@@ -12,16 +12,11 @@ DH primes between or beyond the measured sizes follow the power law of the neare
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Iterable, Mapping
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from configgen import resources
 
 # Differences smaller than these are ties, and the next criterion decides: 1 % of a
 # handshake's instructions, or a few hundred bytes, do not decide a device's suite.
@@ -31,7 +26,7 @@ TIE_BYTES = {"flash": 512, "heap": 256}
 
 @lru_cache(maxsize=None)
 def _data(name: str) -> Mapping[str, Any]:
-    return tomllib.loads(resources.files("configgen").joinpath(name).read_text())
+    return resources.read_toml(name)
 
 
 def _sizes(line: str) -> Mapping[str, int]:

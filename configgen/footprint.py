@@ -18,15 +18,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from configgen import mbedbuild
+from configgen import mbedbuild, output, resources
 from configgen.sources import SourceTree
 
 CFLAGS = ("-Os", "-mcpu=cortex-m4", "-mthumb", "-ffunction-sections", "-fdata-sections")
 ARM = "arm-none-eabi-"
 ARM_PACKAGES = "gcc-arm-none-eabi libnewlib-arm-none-eabi"
 LINK = ("-Wl,--gc-sections", "--specs=nano.specs", "--specs=nosys.specs")
-_DATA = Path(__file__).parent / "data"
-DEVICE_CLIENT = (_DATA / "footprint_client.c", _DATA / "footprint_board.c")
+DEVICE_CLIENT = (resources.path("data/footprint_client.c"), resources.path("data/footprint_board.c"))
 # footprint.sh's list, plus what 3.6 cannot build bare metal with (config.py's baremetal
 # preset drops them too): PSA storage on files, and time()
 NOT_BARE_METAL = ("MBEDTLS_NET_C", "MBEDTLS_TIMING_C", "MBEDTLS_FS_IO",
@@ -56,7 +55,7 @@ def bare_metal(tree: SourceTree, text: str) -> str:
                                    "bare-metal buildable")
     with tempfile.TemporaryDirectory() as work:
         path = Path(work) / "config.h"
-        path.write_text(text)
+        output.write_text(path, text)
         script = [sys.executable, str(tree.root / "scripts" / "config.py"), "-f", str(path)]
         for name in NOT_BARE_METAL:
             subprocess.run([*script, "unset", name], capture_output=True)

@@ -11,11 +11,11 @@ import datetime as dt
 import hashlib
 import os
 import shlex
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from configgen import inspect, kb as knowledge
+from configgen import inspect, kb as knowledge, readers
 from configgen.kb import releases
 from configgen.advise import debughelp
 from configgen.model.certificates import CertFacts, KeyFacts
@@ -37,16 +37,36 @@ class Generated:
     options: OptionSet
     profile: Profile
     command: str  # what regenerates it, as the banner says
+    inputs: tuple[tuple[str, str, str], ...]  # the banner's input rows (see banner_inputs)
     release: releases.ReleaseFacts  # the facts of the release the header is for
     proven: Proven | None = None  # what building it and handshaking with the servers showed
     notes: tuple[str, ...] = ()  # where facts came from instead (a snapshot for an unreachable server)
 
 
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
-def _server_facts(profile: Profile, server: Server, offline: bool) -> tuple[ServerFacts, str | None]:
+@dataclass
+class Reads:
+    """The files `gather` reads, each read once, and the digest of each for the banner."""
+
+    digests: dict[Path, str] = field(default_factory=dict)
+
+    def read(self, path: Path, reader: Callable[[Path], bytes]) -> bytes:
+        data = reader(path)
+        self.digests[path] = _sha(data)
+        return data
+
+
+def _snapshot(server: Server, reads: Reads) -> ServerFacts:
+    assert server.snapshot is not None
+    return snapshot.parse(reads.read(server.snapshot, snapshot.read_bytes), server.snapshot,
+                          (server.host, server.port))
+
+
+def _server_facts(profile: Profile, server: Server, offline: bool,
+                  reads: Reads) -> tuple[ServerFacts, str | None]:
     """The server's facts, live unless `offline`; a recorded snapshot when it is named and
     the server cannot be reached. The second value is a note for the banner, if any."""
     if offline:
@@ -57,7 +77,7 @@ def _server_facts(profile: Profile, server: Server, offline: bool) -> tuple[Serv
                 hint=f"record one with 'configgen probe {server.where} -o FILE' "
                 "and name it in snapshot = ...",
             )
-        return snapshot.load(server.snapshot, (server.host, server.port)), None
+        return _snapshot(server, reads), None
     try:
         return probe_live(server, profile.mbedtls, profile.policy.psk), None
     except ProbeError as error:
@@ -65,7 +85,7 @@ def _server_facts(profile: Profile, server: Server, offline: bool) -> tuple[Serv
             raise
         note = (f"{server.name} could not be probed ({error.message}); its facts come from the "
                 f"snapshot {profile.relative(server.snapshot)}")
-        return snapshot.load(server.snapshot, (server.host, server.port)), note
+        return _snapshot(server, reads), note
 
 
 def probe_live(server: Server, line: str, psk: bool) -> ServerFacts:
@@ -79,10 +99,11 @@ def probe_live(server: Server, line: str, psk: bool) -> ServerFacts:
     return probe(target, Timeouts(5.0, 5.0), 30.0)
 
 
-def _certificates(profile: Profile, paths: tuple[Path, ...], role: str) -> tuple[Certificate, ...]:
+def _certificates(profile: Profile, paths: tuple[Path, ...], role: str,
+                  reads: Reads) -> tuple[Certificate, ...]:
     found = []
     for path in paths:
-        facts = inspect.parse(inspect.read_bytes(path), profile.relative(path))
+        facts = inspect.parse(reads.read(path, inspect.read_bytes), profile.relative(path))
         if not facts.certificates:
             raise ConfiggenError("holds no certificate", where=profile.relative(path))
         found += [Certificate(c, profile.relative(path), role) for c in facts.certificates]
@@ -91,16 +112,18 @@ def _certificates(profile: Profile, paths: tuple[Path, ...], role: str) -> tuple
 
 def anchors(profile: Profile) -> tuple[CertFacts, ...]:
     """The profile's trust anchors, parsed."""
-    return tuple(c.facts for c in _certificates(profile, profile.ca, "anchor"))
+    return tuple(c.facts for c in _certificates(profile, profile.ca, "anchor", Reads()))
 
 
 def gather(profile: Profile, offline: bool = False,
-           release: releases.ReleaseFacts | None = None) -> Inputs:
+           release: releases.ReleaseFacts | None = None, reads: Reads | None = None) -> Inputs:
     """Read what the profile names: servers (live or recorded) and certificates (the I/O
-    edge)."""
-    found = [(s, *_server_facts(profile, s, offline)) for s in profile.servers]
-    anchors = _certificates(profile, profile.ca, "anchor")
-    client = _certificates(profile, (profile.client_cert,), "client") if profile.client_cert else ()
+    edge); `reads` records the digest of each file read."""
+    reads = reads if reads is not None else Reads()
+    found = [(s, *_server_facts(profile, s, offline, reads)) for s in profile.servers]
+    anchors = _certificates(profile, profile.ca, "anchor", reads)
+    client = (_certificates(profile, (profile.client_cert,), "client", reads)
+              if profile.client_cert else ())
     key = _device_key(profile) if profile.client_key else None
     return Inputs(
         profile,
@@ -154,15 +177,19 @@ def check_time(profile: Profile) -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def banner_inputs(profile: Profile, offline: bool) -> tuple[tuple[str, str, str], ...]:
-    rows = [("profile", profile.path.name, _sha(profile.path)), ("board", profile.board.source, "")]
+def banner_inputs(profile: Profile, offline: bool, reads: Reads) -> tuple[tuple[str, str, str], ...]:
+    """The banner's input rows, with the digest of each file as `gather` read it."""
+    sha = reads.digests
+    # The profile is read again: profile.load keeps no digest (Profile has no field for one).
+    profile_sha = _sha(readers.read_bytes(profile.path, readers.PROFILE))
+    rows = [("profile", profile.path.name, profile_sha), ("board", profile.board.source, "")]
     for server in profile.servers:
-        detail = (f"snapshot {profile.relative(server.snapshot)} {_sha(server.snapshot)}"
+        detail = (f"snapshot {profile.relative(server.snapshot)} {sha[server.snapshot]}"
                   if offline and server.snapshot else "probed live")
         rows.append(("server", server.where, detail))
-    rows += [("trust", profile.relative(p), _sha(p)) for p in profile.ca]
+    rows += [("trust", profile.relative(p), sha[p]) for p in profile.ca]
     if profile.client_cert:
-        rows.append(("client", profile.relative(profile.client_cert), _sha(profile.client_cert)))
+        rows.append(("client", profile.relative(profile.client_cert), sha[profile.client_cert]))
     return tuple(rows)
 
 
@@ -212,13 +239,14 @@ def generate(
     target = releases.target(profile.mbedtls, base.version, profile.board.name, profile.board.sdk,
                              tree_version)
     facts = releases.facts_for(target.release)
-    inputs = gather(profile, offline, facts)
+    reads = Reads()
+    inputs = gather(profile, offline, facts, reads)
     options = resolve(derive(inputs, base), base)
     command = command or command_for(profile, output, line_option, offline, debug)
     context = HeaderContext(
         board=profile.board.name,
         command=command,
-        inputs=banner_inputs(profile, offline),
+        inputs=banner_inputs(profile, offline, reads),
         file_name=Path(output).name if output and output != "-" else "mbedtls_config.h",
         release=target.release,
         release_how=target.how,
@@ -233,4 +261,4 @@ def generate(
             proven = prove(text, profile, [a.facts for a in inputs.anchors], verify, mbedtls_src,
                            progress, target.release)
         text = render_header(options, base, replace(context, verified=proven.banner()))
-    return Generated(text, options, profile, command, facts, proven, inputs.notes)
+    return Generated(text, options, profile, command, context.inputs, facts, proven, inputs.notes)

@@ -17,10 +17,10 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from configgen import mbedbuild
+from configgen import mbedbuild, resources
 from configgen.derive import SHA1_PROFILE_NOTE
 
-CLIENT = Path(__file__).parent / "data" / "client.c"
+CLIENT = resources.path("data/client.c")
 
 _ERROR = re.compile(r"^error (?P<code>-?0x[0-9A-F]+) in (?P<step>.+)$")
 _FLAGS = re.compile(r"^verify flags (?P<flags>0x[0-9A-F]+)$", re.MULTILINE)

@@ -104,7 +104,7 @@ def check_config(tree: SourceTree, header_text: str, cc: str = "cc") -> str:
     config = write_config(tree, header_text)
     with tempfile.TemporaryDirectory() as work:
         unit = Path(work) / "check.c"
-        unit.write_text('#include "common.h"\nint configgen_check;\n')
+        output.write_text(unit, '#include "common.h"\nint configgen_check;\n')
         result = subprocess.run(
             [cc, "-c", "-Wall", "-Werror", *_config_flags(tree, config), str(unit),
              "-o", str(Path(work) / "check.o")],
@@ -156,7 +156,7 @@ def build_library(
             capture_output=True,
         )
         out.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp_dir / archive.name, archive)
+        output.move_into_place(tmp_dir / archive.name, archive)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
     return built

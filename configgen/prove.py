@@ -20,7 +20,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from configgen import headerfile, sources
+from configgen import headerfile, output, sources
 from configgen.model.certificates import CertFacts
 from configgen.errors import ConfiggenError, ProbeError, SourceTreeError
 from configgen.model.profile import Profile, Server
@@ -91,8 +91,8 @@ def _anchors_file(anchors: Sequence[CertFacts], work: Path) -> Path:
     from cryptography.hazmat.primitives.serialization import Encoding
 
     path = work / "anchors.pem"
-    path.write_bytes(b"".join(x509.load_der_x509_certificate(a.der).public_bytes(Encoding.PEM)
-                              for a in anchors))
+    output.write_bytes(path, b"".join(x509.load_der_x509_certificate(a.der).public_bytes(Encoding.PEM)
+                                      for a in anchors))
     return path
 
 

@@ -5,7 +5,8 @@ file (a FIFO, device or socket would block or never end), opens it without block
 its size by kind, and raises the kind's ConfiggenError naming the file for anything that
 goes wrong. `read_text`, `read_toml` and `read_json` add the decoding, and turn every
 decoding failure (bad UTF-8, syntax, numbers Python will not convert, nesting deep enough
-to exhaust the stack) into that same one-line error.
+to exhaust the stack) into that same one-line error; `text_of` and `json_of` decode bytes
+already read the same way (for a caller that also hashes them).
 """
 
 from __future__ import annotations
@@ -97,33 +98,44 @@ def decoding(where: str, kind: Kind, problem: str) -> Iterator[None]:
         raise kind.error(f"{problem}: {echo(str(error), 120)}", where=where) from None
 
 
-def read_text(path: str | Path, kind: Kind, latin1: bool = False) -> str:
-    """A text file as UTF-8 (`latin1`: as Latin-1 when it is not UTF-8, for logs and headers)."""
-    data = read_bytes(path, kind)
+def text_of(data: bytes, where: str, kind: Kind, latin1: bool = False) -> str:
+    """The bytes read from `where` as UTF-8 text (`latin1`: as Latin-1 when they are not
+    UTF-8, for logs and headers)."""
     if latin1:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
             return data.decode("latin-1")
-    with decoding(str(path), kind, "not text"):
+    with decoding(where, kind, "not text"):
         return data.decode("utf-8")
 
 
-def parsed(path: str | Path, kind: Kind, problem: str, parse: Callable[[str], T]) -> T:
-    """`parse` of a UTF-8 file, every failure of it a `kind.error` naming the file."""
-    text = read_text(path, kind)
-    with decoding(str(path), kind, problem):
+def read_text(path: str | Path, kind: Kind, latin1: bool = False) -> str:
+    """A text file (see text_of)."""
+    return text_of(read_bytes(path, kind), str(path), kind, latin1)
+
+
+def parsed(data: bytes, where: str, kind: Kind, problem: str, parse: Callable[[str], T]) -> T:
+    """`parse` of the UTF-8 bytes read from `where`, every failure of it a `kind.error`
+    naming the file."""
+    text = text_of(data, where, kind)
+    with decoding(where, kind, problem):
         return parse(text)
 
 
 def read_toml(path: str | Path, kind: Kind = PROFILE) -> dict[str, Any]:
     """A TOML file's table."""
-    return parsed(path, kind, "TOML syntax error", tomllib.loads)
+    return parsed(read_bytes(path, kind), str(path), kind, "TOML syntax error", tomllib.loads)
+
+
+def json_of(data: bytes, where: str, kind: Kind = SNAPSHOT) -> Any:
+    """The JSON value of the bytes read from `where`."""
+    return parsed(data, where, kind, "not JSON", json.loads)
 
 
 def read_json(path: str | Path, kind: Kind = SNAPSHOT) -> Any:
     """A JSON file's value."""
-    return parsed(path, kind, "not JSON", json.loads)
+    return json_of(read_bytes(path, kind), str(path), kind)
 
 
 def read_header(path: Path) -> Header:

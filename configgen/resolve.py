@@ -14,22 +14,16 @@ Pure: no files, no network. The order of evaluation:
 
 from __future__ import annotations
 
-import sys
 from functools import lru_cache
-from importlib import resources
 from collections.abc import Sequence
 from typing import Any, Mapping, cast
 
+from configgen import resources
 from configgen.errors import ResolveConflict
 from configgen.kb import closure
 from configgen.kb.model import KnowledgeBase
 from configgen.model.options import OptionSet, Setting
 from configgen.model.requirements import Need, Requirement, Requirements
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 VALUE_OPTIONS = {
     Need.MPI_BYTES: "MBEDTLS_MPI_MAX_SIZE",
@@ -41,8 +35,7 @@ VALUE_OPTIONS = {
 @lru_cache(maxsize=None)
 def features() -> Mapping[str, Mapping[str, str]]:
     """configgen/data/features.toml: what each client feature needs, per line."""
-    text = resources.files("configgen").joinpath("data/features.toml").read_text()
-    return tomllib.loads(text)
+    return resources.read_toml("data/features.toml")
 
 
 def feature_want(name: str, line: str) -> str:

@@ -17,6 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from configgen import output, readers
 from configgen.errors import SourceTreeError
 
 # The mbedTLS releases configgen is tested against, and the Debian source package of each.
@@ -32,6 +33,7 @@ ENV_SOURCE_TREES = "CONFIGGEN_MBEDTLS_SRC"
 ENV_CACHE = "CONFIGGEN_CACHE"
 
 _VERSION_RE = re.compile(r'#define\s+MBEDTLS_VERSION_STRING\s+"(\d+)\.(\d+)\.(\d+)"')
+_VERSION_HEADER = readers.Kind("an mbedTLS header", 1 * readers.MIB, SourceTreeError)
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def detect_version(root: Path) -> str:
     for header in ("include/mbedtls/build_info.h", "include/mbedtls/version.h"):
         path = root / header
         if path.is_file():
-            match = _VERSION_RE.search(path.read_text(errors="replace"))
+            match = _VERSION_RE.search(readers.read_text(path, _VERSION_HEADER, latin1=True))
             if match:
                 return ".".join(match.groups())
     raise SourceTreeError(
@@ -199,8 +201,6 @@ def fetch_debian(release: str) -> SourceTree:
         (top,) = [p for p in unpacked.iterdir() if p.is_dir()]
         if detect_version(top) != release:
             raise SourceTreeError(f"{tarballs[0].name} does not hold mbedTLS {release}")
-        (top / ".configgen-complete").write_text(f"mbedtls={debian_version}\n")
-        if target.exists():
-            shutil.rmtree(target)
-        top.rename(target)
+        output.write_text(top / ".configgen-complete", f"mbedtls={debian_version}\n")
+        output.move_into_place(top, target)
     return SourceTree(target, release)

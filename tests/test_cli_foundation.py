@@ -66,6 +66,14 @@ def test_source_tree_option_rejects_an_unsupported_version(tmp_path):
     assert "mbedTLS 3.5.2 is not a line configgen supports (supported: 2.28, 3.6)" in line
 
 
+def test_source_tree_option_reads_the_version_header_through_the_input_layer(tmp_path):
+    header = tmp_path / "include" / "mbedtls" / "build_info.h"
+    header.parent.mkdir(parents=True)
+    header.write_bytes(b"/*" + b" " * (2 * 1024 * 1024) + b"*/\n")
+    line = _one_line_error(configgen("sources", "--mbedtls-src", str(tmp_path)))
+    assert line.startswith(f"configgen: {header}: is 2.1 MB; an mbedTLS header is at most 1.0 MB")
+
+
 def test_environment_variable_names_a_tree_too(tmp_path):
     line = _one_line_error(configgen("sources", env={sources.ENV_SOURCE_TREES: str(tmp_path)}))
     assert "not an mbedTLS source tree" in line

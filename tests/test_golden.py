@@ -138,3 +138,34 @@ def test_a_board_whose_heap_cannot_hold_the_buffers_is_warned_about(tmp_path):
     (overridden,) = warnings("app_record_max = 1024", override)  # the header holds what was forced
     assert "(input 8,192, output 512)" in overridden
     assert overridden.endswith("lower MBEDTLS_SSL_IN_CONTENT_LEN in [overrides.enable], or give TLS more heap")
+
+
+def test_the_banner_hashes_the_bytes_each_input_was_read_as(monkeypatch):
+    """Each certificate and snapshot is read once: the banner's digest is of the bytes the
+    header was derived from, not of a second read."""
+    from hashlib import sha256
+
+    from configgen import readers
+
+    case = GOLDEN / "p256-ccm8-client-auth"
+    profile = profiles.load(case / "profile.toml")
+    read: dict[str, list[bytes]] = {}
+    real_readers, real_path = readers.read_bytes, Path.read_bytes
+
+    def through_readers(path, kind, limit=None):
+        data = real_readers(path, kind, limit)
+        read.setdefault(Path(path).name, []).append(data)
+        return data
+
+    def directly(path):
+        data = real_path(path)
+        read.setdefault(path.name, []).append(data)
+        return data
+
+    monkeypatch.setattr(readers, "read_bytes", through_readers)
+    monkeypatch.setattr(Path, "read_bytes", directly)
+    text = generate(profile, OUTPUT, offline=True).text
+    files = [profile.servers[0].snapshot, *profile.ca, profile.client_cert]
+    assert [len(read[p.name]) for p in files] == [1] * len(files)
+    for path in files:
+        assert f"{sha256(read[path.name][0]).hexdigest()[:16]}\n" in text

@@ -274,6 +274,55 @@ def test_probe_snapshot_into_a_directory_leaves_nothing(tmp_path):
     assert leftovers(tmp_path, {"snap"}) == [] and list(target.iterdir()) == []
 
 
+def test_a_built_tree_replaces_the_cached_one_whole(tmp_path):
+    """A source tree tar unpacked (or a build cache directory) takes the place of the old one
+    in one rename: the old tree goes whole, nothing is left beside it."""
+    from configgen.output import move_into_place
+
+    old, new = tmp_path / "mbedtls-3.6.6", tmp_path / "work" / "unpacked"
+    (old / "library").mkdir(parents=True)
+    (old / "library" / "stale.c").write_text("old\n")
+    (new / "library").mkdir(parents=True)
+    (new / "library" / "ssl_tls.c").write_text("new\n")
+    move_into_place(new, old)
+    assert [p.relative_to(old).as_posix() for p in sorted(old.rglob("*"))] == ["library", "library/ssl_tls.c"]
+    assert leftovers(tmp_path, {"mbedtls-3.6.6", "work"}) == [] and list((tmp_path / "work").iterdir()) == []
+
+
+def test_a_tree_that_cannot_be_put_in_place_leaves_the_old_one(tmp_path, monkeypatch):
+    from configgen.errors import ConfiggenError
+    from configgen.output import move_into_place
+
+    old, new = tmp_path / "tree", tmp_path / "built"
+    old.mkdir()
+    (old / "kept.c").write_text("old\n")
+    new.mkdir()
+    real = os.replace
+
+    def refuse_the_new_tree(src, dst):
+        if Path(src) == new:
+            raise OSError(28, "No space left on device")
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", refuse_the_new_tree)
+    with pytest.raises(ConfiggenError, match="cannot write: No space left on device"):
+        move_into_place(new, old)
+    assert [p.name for p in old.iterdir()] == ["kept.c"]
+    assert leftovers(tmp_path, {"tree", "built"}) == []
+
+
+def test_a_built_file_is_refused_over_a_directory_and_leaves_both(tmp_path):
+    from configgen.errors import ConfiggenError
+    from configgen.output import move_into_place
+
+    built, target = tmp_path / "libmbedtls_all.a", tmp_path / "out"
+    built.write_bytes(b"!<arch>\n")
+    target.mkdir()
+    with pytest.raises(ConfiggenError, match="is a directory"):
+        move_into_place(built, target)
+    assert built.read_bytes() == b"!<arch>\n" and list(target.iterdir()) == []
+
+
 # --- messages ---------------------------------------------------------------------------------
 
 

@@ -17,6 +17,28 @@ from test_verify import ROOT_CA, case_server
 ROOT = Path(__file__).parent.parent
 CASE = ROOT / "tests" / "golden" / "rsa2048-ecdhe-rsa-gcm"
 
+# Each module's own data, read the way it reads it (configgen/resources.py).
+EVERY_DATA_FILE = """
+from configgen import costs, footprint, handshake, kb, profile, resolve, sdk
+from configgen.advise import causes
+from configgen.kb import releases
+from configgen.render import _environment
+from configgen.sdk import espidf
+kb.load("2.28"), kb.load("3.6"), releases.load(), causes.load(), causes.security(), causes.sizes()
+resolve.features(), costs.next_line(), sdk.rules("zephyr.toml"), profile.board_names()
+[espidf.load(r) for r in sdk.esp_idf_releases()], _environment().get_template("mbedtls_config.h.j2")
+assert all(p.is_file() for p in (handshake.CLIENT, *footprint.DEVICE_CLIENT))
+print("found")
+"""
+
+
+def test_a_data_file_missing_from_the_installation_is_named():
+    from configgen import resources
+    from configgen.errors import ConfiggenError
+
+    with pytest.raises(ConfiggenError, match="configgen's data/absent.toml is missing from this installation"):
+        resources.read_toml("data/absent.toml")
+
 
 @pytest.mark.mbedtls
 def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path):
@@ -37,6 +59,9 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path):
     where = subprocess.run([str(python), "-c", "import configgen, sys; print(configgen.__file__)"],
                            capture_output=True, text=True, cwd=outside, env=env)
     assert str(env_dir) in where.stdout  # the installed copy, not the checkout
+    data = subprocess.run([str(python), "-c", EVERY_DATA_FILE], capture_output=True, text=True,
+                          cwd=outside, env=env)
+    assert data.returncode == 0 and data.stdout == "found\n", data.stderr
     installed = subprocess.run([str(configgen), "generate", "--profile", str(CASE / "profile.toml"), "--offline"],
                                capture_output=True, text=True, cwd=outside, env=env)
     assert installed.returncode == 0, installed.stderr

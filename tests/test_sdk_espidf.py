@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from configgen import headerfile, sources
+from configgen import headerfile, resources, sources
 from configgen import profile as profiles
 from configgen.errors import ConfiggenError
 from configgen.sdk import espidf
@@ -141,7 +141,7 @@ def golden_as_esp32(case: str, work: Path) -> Path:
 @needs_facts
 @pytest.mark.parametrize("release", ["v5.5.5", "v6.0.2"])
 def test_committed_facts_regenerate_byte_for_byte(release):
-    committed = (Path(espidf.DATA) / f"esp-idf-{release}.json").read_text()
+    committed = resources.read_text(f"sdk/esp-idf-{release}.json")
     fresh = dumps(extract(FACTS / f"Kconfig-{release}", FACTS / f"config-map-{release}.json", release))
     assert fresh == committed, "run python -m configgen.sdk.extract_espidf (see its docstring)"
 

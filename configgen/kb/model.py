@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Mapping, Sequence
 
-from configgen.errors import KnowledgeBaseError
+from configgen import resources
+from configgen.errors import ConfiggenError, KnowledgeBaseError
 from configgen.kb import cpp
 
 SCHEMA = 1
@@ -164,8 +164,8 @@ def load(line: str) -> KnowledgeBase:
             f"no knowledge base for mbedTLS {line} (known: {', '.join(LINES)})"
         )
     try:
-        text = resources.files("configgen.kb").joinpath(data_name(line)).read_text()
-    except FileNotFoundError:
+        text = resources.read_text(f"kb/{data_name(line)}")
+    except ConfiggenError:
         raise KnowledgeBaseError(
             f"knowledge base {data_name(line)} is missing",
             hint="regenerate it with 'configgen kb extract'",

@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Protocol, Sequence
 
 import tomllib
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
+from configgen import resources
 from configgen.errors import KnowledgeBaseError
 
 KINDS = ("capability", "requirement", "defect")
@@ -137,7 +137,7 @@ def _fact(entry: dict[str, Any]) -> Fact:
 @lru_cache(maxsize=1)
 def load() -> Releases:
     """The release facts shipped with configgen."""
-    return parse(resources.files("configgen.kb").joinpath("releases.toml").read_text())
+    return parse(resources.read_text("kb/releases.toml"))
 
 
 def facts_for(release: str, known: Releases | None = None) -> ReleaseFacts:

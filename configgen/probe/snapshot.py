@@ -25,10 +25,20 @@ def save(facts: ServerFacts, path: Path) -> None:
     output.write_text(path, dumps(facts))
 
 
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a snapshot file, or a ProbeError naming the problem."""
+    return readers.read_bytes(path, readers.SNAPSHOT)
+
+
 def load(path: Path, endpoint: tuple[str, int] | None = None) -> ServerFacts:
-    """Read a snapshot; ProbeError naming the file when it cannot be used, or when it was
-    recorded for another server than `endpoint` (host, port)."""
-    data = readers.read_json(path, readers.SNAPSHOT)
+    """Read a snapshot (see parse)."""
+    return parse(read_bytes(path), path, endpoint)
+
+
+def parse(raw: bytes, path: Path, endpoint: tuple[str, int] | None = None) -> ServerFacts:
+    """The facts of a snapshot's bytes, read from `path`; ProbeError naming the file when it
+    cannot be used, or when it was recorded for another server than `endpoint` (host, port)."""
+    data = readers.json_of(raw, str(path), readers.SNAPSHOT)
     try:
         facts = ServerFacts.from_json(data)
     except ProbeError as error:

@@ -11,23 +11,16 @@ a command.
 
 from __future__ import annotations
 
-import sys
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
-DATA = Path(__file__).parent
+from configgen import resources
 
 
 @lru_cache(maxsize=None)
 def rules(name: str) -> dict[str, Any]:
     """One of the rule files here (espidf.toml, zephyr.toml)."""
-    return tomllib.loads((DATA / name).read_text())
+    return resources.read_toml(f"sdk/{name}")
 
 
 def esp_idf_releases() -> tuple[str, ...]:

@@ -24,7 +24,7 @@ from typing import Any, Mapping
 # What a TLS stack keeps besides its record buffers during a handshake: the estimate derive
 # uses to decide that a board's heap is short.
 from configgen.derive import _HANDSHAKE_WORKING_SET as WORKING_SET
-from configgen import __version__
+from configgen import __version__, resources
 from configgen.errors import ProfileError
 from configgen.kb import cpp
 from configgen.kb.model import KnowledgeBase
@@ -32,7 +32,7 @@ from configgen.model.options import OptionSet, Setting
 from configgen.model.profile import Profile
 from configgen.render import HeaderContext
 from configgen.render import _environment as environment
-from configgen.sdk import DATA, esp_idf_releases, rules
+from configgen.sdk import esp_idf_releases, rules
 from configgen.sdk.extract_espidf import data_name
 
 FRAGMENT = "sdkconfig.defaults.mbedtls"
@@ -89,7 +89,7 @@ def load(name: str) -> Release:
     if name not in table["release"]:
         raise ProfileError(f"ESP-IDF {name!r} is not a release configgen knows "
                            f"(known: {', '.join(esp_idf_releases())})")
-    data = json.loads((DATA / data_name(name)).read_text())
+    data = json.loads(resources.read_text(f"sdk/{data_name(name)}"))
     own = table["release"][name]
     return Release(name, own["mbedtls"], own["vocabulary"], tuple(own["user_header"]),
                    data["symbols"], tuple(data["rows"]), data["kconfig"], data["esp_config"], table)

@@ -18,7 +18,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-DATA_DIR = Path(__file__).parent
+from configgen import output, readers, resources
+
+_TABLE = readers.Kind("a table extracted from esp_config.h (JSON)", 4 * readers.MIB)
 
 
 def data_name(release: str) -> str:
@@ -69,7 +71,7 @@ def extract(kconfig: Path, config_map: Path, release: str) -> dict[str, Any]:
         if selects:
             entry["selects"] = selects
         symbols[sym.name] = entry
-    table = json.loads(config_map.read_text())
+    table = readers.read_json(config_map, _TABLE)
     return {
         "release": release,
         "kconfig": f"{kconfig.name}: components/mbedtls/Kconfig of ESP-IDF {release}",
@@ -89,7 +91,7 @@ def main(argv: list[str]) -> int:
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
         return 2
     kconfig, config_map, release = Path(argv[0]), Path(argv[1]), argv[2]
-    (DATA_DIR / data_name(release)).write_text(dumps(extract(kconfig, config_map, release)))
+    output.write_text(resources.path(f"sdk/{data_name(release)}"), dumps(extract(kconfig, config_map, release)))
     return 0
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from configgen import kb as knowledge
-from configgen.generate import Generated, banner_inputs, command_for, generate
+from configgen.generate import Generated, command_for, generate
 from configgen.model.profile import Profile
 from configgen.render import HeaderContext
 from configgen.sdk import espidf, zephyr
@@ -53,7 +53,7 @@ def generate_format(profile: Profile, fmt: str, directory: str | None = None,
     """`generate()` and then the format's renderer over its option set."""
     command_text = command_text or command(profile, fmt, directory, line_option, offline, debug)
     result = generate(profile, HEADER, line_option, command_text, offline, debug)
-    context = HeaderContext(profile.board.name, command_text, banner_inputs(profile, offline))
+    context = HeaderContext(profile.board.name, command_text, result.inputs)
     if fmt == "esp-idf":
         assert profile.esp_idf is not None  # profile.load insists on a release for this format
         plan = espidf.plan(result.options, profile, knowledge.load(profile.mbedtls), profile.esp_idf)
