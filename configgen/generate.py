@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from configgen import inspect, kb as knowledge, readers
+from configgen import inspect, kb as knowledge
 from configgen.kb import releases
 from configgen.advise import debughelp
 from configgen.model.certificates import CertFacts, KeyFacts
@@ -180,8 +180,7 @@ def check_time(profile: Profile) -> dt.datetime:
 def banner_inputs(profile: Profile, offline: bool, reads: Reads) -> tuple[tuple[str, str, str], ...]:
     """The banner's input rows, with the digest of each file as `gather` read it."""
     sha = reads.digests
-    # The profile is read again: profile.load keeps no digest (Profile has no field for one).
-    profile_sha = _sha(readers.read_bytes(profile.path, readers.PROFILE))
+    profile_sha = profile.sha256[:16]
     rows = [("profile", profile.path.name, profile_sha), ("board", profile.board.source, "")]
     for server in profile.servers:
         detail = (f"snapshot {profile.relative(server.snapshot)} {sha[server.snapshot]}"

@@ -10,6 +10,7 @@ here with a table per section rather than through a generic schema library.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any, Callable
@@ -191,7 +192,8 @@ def board_names() -> list[str]:
 def load(path: Path, mbedtls: str | None = None) -> Profile:
     """Read and check a project profile; `mbedtls` (from --mbedtls) overrides its line."""
     path = Path(path)
-    data = read_toml(path)
+    raw = readers.read_bytes(path, readers.PROFILE)
+    data = readers.toml_of(raw, str(path))
     base = path.parent
     top = _Checker(path, "", data)
     board = load_board(top.get("board", str), base, top.where("board"))
@@ -247,6 +249,7 @@ def load(path: Path, mbedtls: str | None = None) -> Profile:
         disable=disable,
         format=output_format,
         esp_idf=esp_idf,
+        sha256=hashlib.sha256(raw).hexdigest(),
     )
 
 

@@ -123,9 +123,14 @@ def parsed(data: bytes, where: str, kind: Kind, problem: str, parse: Callable[[s
         return parse(text)
 
 
+def toml_of(data: bytes, where: str, kind: Kind = PROFILE) -> dict[str, Any]:
+    """The TOML table of the bytes read from `where`."""
+    return parsed(data, where, kind, "TOML syntax error", tomllib.loads)
+
+
 def read_toml(path: str | Path, kind: Kind = PROFILE) -> dict[str, Any]:
     """A TOML file's table."""
-    return parsed(read_bytes(path, kind), str(path), kind, "TOML syntax error", tomllib.loads)
+    return toml_of(read_bytes(path, kind), str(path), kind)
 
 
 def json_of(data: bytes, where: str, kind: Kind = SNAPSHOT) -> Any:

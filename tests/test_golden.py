@@ -141,14 +141,13 @@ def test_a_board_whose_heap_cannot_hold_the_buffers_is_warned_about(tmp_path):
 
 
 def test_the_banner_hashes_the_bytes_each_input_was_read_as(monkeypatch):
-    """Each certificate and snapshot is read once: the banner's digest is of the bytes the
-    header was derived from, not of a second read."""
+    """The profile and each certificate and snapshot are read once: the banner's digest is
+    of the bytes the header was derived from, not of a second read."""
     from hashlib import sha256
 
     from configgen import readers
 
     case = GOLDEN / "p256-ccm8-client-auth"
-    profile = profiles.load(case / "profile.toml")
     read: dict[str, list[bytes]] = {}
     real_readers, real_path = readers.read_bytes, Path.read_bytes
 
@@ -164,8 +163,9 @@ def test_the_banner_hashes_the_bytes_each_input_was_read_as(monkeypatch):
 
     monkeypatch.setattr(readers, "read_bytes", through_readers)
     monkeypatch.setattr(Path, "read_bytes", directly)
+    profile = profiles.load(case / "profile.toml")
     text = generate(profile, OUTPUT, offline=True).text
-    files = [profile.servers[0].snapshot, *profile.ca, profile.client_cert]
+    files = [profile.path, profile.servers[0].snapshot, *profile.ca, profile.client_cert]
     assert [len(read[p.name]) for p in files] == [1] * len(files)
     for path in files:
         assert f"{sha256(read[path.name][0]).hexdigest()[:16]}\n" in text

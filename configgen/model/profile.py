@@ -107,6 +107,7 @@ class Profile:
     disable: tuple[Override, ...]
     format: str = "header"  # what `generate` writes: one of FORMATS
     esp_idf: str | None = None  # the ESP-IDF release targeted (the board's unless the profile says)
+    sha256: str = ""  # of the profile file as read, for the banner
 
     def relative(self, path: Path) -> str:
         """A path as the profile names it (relative to the profile), for reasons."""
