@@ -30,7 +30,7 @@ from configgen.errors import ConfiggenError
 from configgen.generate import ENV_KEY_PASSWORD, Generated, anchors, command_for, generate
 from configgen.model.facts import ServerFacts
 from configgen.model.profile import Profile
-from configgen.output import write_if_changed
+from configgen.output import current_text, write_if_changed
 from configgen.probe import Target, Timeouts, probe, snapshot
 from configgen.probe.plan import target_for
 from configgen.probe.runner import Progress
@@ -105,7 +105,7 @@ def _undo_on_failure() -> Iterator[list[tuple[Path, str | None]]]:
 
 
 def _remember(before: list[tuple[Path, str | None]], path: Path) -> None:
-    before.append((path, path.read_text() if path.is_file() else None))
+    before.append((path, current_text(path)))
 
 
 class Declined(Exception):
@@ -240,7 +240,7 @@ class Wizard:
         targets = [target(answers, i, answers["mbedtls"]) for i in sorted(state.facts)]
         names = [answers.get(f"server.{i}.snapshot") or snapshot_name(self.profile_path, t)
                  for i, t in enumerate(targets)]
-        existing = self.profile_path.read_text() if self.profile_path.is_file() else None
+        existing = current_text(self.profile_path)
         for index, name in enumerate(names):
             _remember(before, base / name)
             snapshot.save(state.facts[index], base / name)
