@@ -39,6 +39,7 @@ class Generated:
     release: releases.ReleaseFacts  # the facts of the release the header is for
     proven: Proven | None = None  # what building it and handshaking with the servers showed
     notes: tuple[str, ...] = ()  # where facts came from instead (a snapshot for an unreachable server)
+    servers: tuple[ServerFacts, ...] = ()  # the servers' facts, probed or replayed
 
 
 def _sha(path: Path) -> str:
@@ -225,4 +226,5 @@ def generate(
             proven = prove(text, profile, [a.facts for a in inputs.anchors], verify, mbedtls_src,
                            progress, target.release)
         text = render_header(options, base, replace(context, verified=proven.banner()))
-    return Generated(text, options, profile, command, facts, proven, inputs.notes)
+    return Generated(text, options, profile, command, facts, proven, inputs.notes,
+                     tuple(server for _, server in inputs.servers))

@@ -52,6 +52,8 @@ def test_the_facts_of_each_release():
      "PEP 440"),
     ('[[fact]]\nid="x"\nkind="capability"\nholds=">=1"\nsays=""\nfix=""\nerror=""\ncheck=""\nsource=[]\nchecked=[]\n',
      "capability"),
+    ('[[fact]]\nid="x"\nkind="requirement"\nholds=">=1"\nsays=""\nfix=""\nerror=""\ncheck=""\nsource=[]\nchecked=[]\n'
+     '[fact.bites]\nheader=[]\nkey_exchanges=[]\n', "only a defect"),
 ])
 def test_a_malformed_fact_is_named(bad, says):
     with pytest.raises(KnowledgeBaseError, match=says):
@@ -60,7 +62,7 @@ def test_a_malformed_fact_is_named(bad, says):
 
 def test_every_source_line_exists_in_the_unpacked_trees():
     """`mbedtls-X.Y.Z/path:N[-M]` sources name a file of a tested tree and lines it has."""
-    cited = [s for f in releases.load().facts for s in f.source] + [
+    cited = [s for f in releases.load().facts for s in f.source + (f.bites.source if f.bites else ())] + [
         s for line in releases.load().lines for s in line.source]
     seen = 0
     for source in cited:
@@ -70,6 +72,22 @@ def test_every_source_line_exists_in_the_unpacked_trees():
             assert int(last or first) <= len(lines), source
             seen += 1
     assert seen >= 8
+
+
+def test_every_fact_names_options_and_errors_of_the_lines_it_holds_for():
+    """The errors, the options a bite reads and the facts code names by id are the knowledge
+    base's and releases.toml's own; each [fact.log] cause is diagnose's name for one fact."""
+    known = releases.load()
+    for fact in known.facts:
+        for kb in (k for k in KB.values() if fact.holds_for(k.version)):
+            assert fact.error in {e.name for e in kb.errors}, (fact.id, kb.version)
+            if fact.bites:
+                exchanges = [f"MBEDTLS_KEY_EXCHANGE_{k}_ENABLED" for k in fact.bites.key_exchanges]
+                named = [*fact.bites.header, *exchanges, *([fact.bites.exceeds] if fact.bites.exceeds else [])]
+                assert [n for n in named if kb.option(n) is None] == [], (fact.id, kb.version)
+    causes_named = [f.log.cause for f in known.facts if f.log]
+    assert len(causes_named) == len(set(causes_named))
+    assert releases.HANDSHAKE_REASSEMBLY in {f.id for f in known.facts if f.kind == "capability"}
 
 
 def test_the_cited_changelog_lines_say_what_the_facts_say():
