@@ -175,6 +175,30 @@ def test_diagnose_names_the_defect_only_for_the_release_that_has_it():
     assert diagnose(trace, every, causes.load(), releases.facts_for("3.6.7")).cause != "rsa-pss-tls12-defect"
 
 
+_SPLIT_LOG = """ssl_cli.c:0: |2| => parse certificate
+ssl_msg.c:2979: |1| TLS handshake fragmentation not supported
+ssl_tls.c:0: |1| mbedtls_ssl_handshake() returned -28800 (-0x7080)
+"""
+
+
+@pytest.mark.parametrize("log, device", [
+    (_SPLIT_LOG, "this mbedTLS"),
+    ("mbed TLS 3.6.2 client\n" + _SPLIT_LOG.replace("ssl_cli.c", "ssl_tls12_client.c"), "mbedTLS 3.6.2"),
+])
+def test_diagnose_names_a_split_handshake_message_with_the_capability_fact(log, device):
+    found = diagnose(read_log(log), list(KB.values()), causes.load())
+    reassembly = releases.facts_for("2.28.3").fact(releases.HANDSHAKE_REASSEMBLY)
+    assert found.cause == "fragmented-handshake" and (found.fix, found.check) == (reassembly.fix, reassembly.check)
+    assert found.summary == (f"the server split a handshake message over several records: {device} "
+                             f"{reassembly.lacking}")
+
+
+def test_diagnose_reads_the_defect_from_a_level_1_log():
+    """Debug level 1 shows no handshake steps, only the defect's message."""
+    level_1 = "\n".join(line for line in _RSA_PSS_LOG.splitlines() if "|2|" not in line)
+    assert diagnose(read_log(level_1), [KB["3.6"]], causes.load()).cause == "rsa-pss-tls12-defect"
+
+
 def _split_snapshot_profile(tmp_path: Path, board: str, line: str) -> Path:
     """A project profile replaying a snapshot whose Certificate message spans 5 records."""
     snapshot = json.loads((GOLDEN / "sha1-root-rsa4096-large-chain" / "server.json").read_text())

@@ -189,14 +189,14 @@ class ReleaseFacts:
                 found.append(Walk(fact, fact.bites.option, f"mbedTLS {self.release}: {fact.says}; {hows[0]}"))
         return tuple(found)
 
-    def in_log(self, error: str | None, seen: Callable[[str], bool]) -> tuple[Fact, ...]:
-        """The facts a debug log shows, by their [fact.log] signs (`seen` says whether the
-        log shows a message or step), that failed with `error` (the MBEDTLS_ERR_* name):
-        a capability whenever its sign is seen, since the log shows the device lacks it; a
+    def in_log(self, error: str | None, seen: Callable[[str], bool]) -> tuple[tuple[Fact, LogSign], ...]:
+        """The facts a debug log that failed with `error` (an MBEDTLS_ERR_* name) shows, with
+        their [fact.log] signs (`seen` says whether the log shows a message or step): a
+        capability whenever its sign is seen, since the log shows the device lacks it; a
         defect or requirement of this release when its error is `error` too."""
         capabilities = [f for f in self.holding + self.lacking if f.kind == "capability"]
         holding = [f for f in self.holding if f.kind != "capability" and f.error == error]
-        return tuple(f for f in capabilities + holding if f.log and any(seen(s) for s in f.log.shows))
+        return tuple((f, f.log) for f in capabilities + holding if f.log and any(seen(s) for s in f.log.shows))
 
     @property
     def end_of_life(self) -> str | None:
