@@ -174,6 +174,14 @@ def command_for(profile: Profile, output: str | None, line_option: str | None, o
     return shlex.join(words)
 
 
+def _known_defects(options: OptionSet, release: releases.ReleaseFacts, servers: tuple[ServerFacts, ...],
+                   kb: knowledge.KnowledgeBase) -> OptionSet:
+    """The option set, warned of each known defect of the target release it walks into with
+    the servers (an override can lead there; what derive chooses does not)."""
+    walks = release.walked_into(options.values(), servers, kb)
+    return replace(options, warnings=options.warnings + tuple(f"{w.why}: {w.fact.fix}" for w in walks))
+
+
 def generate(
     profile: Profile,
     output: str | None = None,
@@ -206,7 +214,8 @@ def generate(
                              tree_version)
     facts = releases.facts_for(target.release)
     inputs = gather(profile, offline, facts)
-    options = resolve(derive(inputs, base), base)
+    servers = tuple(server for _, server in inputs.servers)
+    options = _known_defects(resolve(derive(inputs, base), base), facts, servers, base)
     command = command or command_for(profile, output, line_option, offline, debug)
     context = HeaderContext(
         board=profile.board.name,
@@ -226,5 +235,4 @@ def generate(
             proven = prove(text, profile, [a.facts for a in inputs.anchors], verify, mbedtls_src,
                            progress, target.release)
         text = render_header(options, base, replace(context, verified=proven.banner()))
-    return Generated(text, options, profile, command, facts, proven, inputs.notes,
-                     tuple(server for _, server in inputs.servers))
+    return Generated(text, options, profile, command, facts, proven, inputs.notes, servers)

@@ -199,6 +199,27 @@ def test_diagnose_reads_the_defect_from_a_level_1_log():
     assert diagnose(read_log(level_1), [KB["3.6"]], causes.load()).cause == "rsa-pss-tls12-defect"
 
 
+def test_generate_warns_of_a_defect_an_override_walks_into_as_review_fails_it(tmp_path, capsys):
+    """derive never turns TLS 1.3 on for a TLS 1.2-only server; an override can, and then the
+    header says so, as review does (the same ReleaseFacts.walked_into)."""
+    case = GOLDEN / "rsa2048-ecdhe-rsa-gcm"
+    text = (case / "profile.toml").read_text().replace('"../../data/certs/', f'"{CERTS}/')
+    text = text.replace('snapshot = "server.json"', f'snapshot = "{case / "server.json"}"')
+    profile = tmp_path / "p.toml"
+    profile.write_text(text + '\n[overrides.enable]\n'
+                       'MBEDTLS_SSL_PROTO_TLS1_3 = "try TLS 1.3"\n'
+                       'MBEDTLS_X509_RSASSA_PSS_SUPPORT = "PSS certificates"\n')
+    generated = generate(profiles.load(profile), "h.h", offline=True)
+    [warning] = [w for w in generated.options.warnings if "10668" in w]
+    assert warning.startswith("mbedTLS 3.6.6: with TLS 1.3 compiled in") and "speaks no TLS 1.3" in warning
+    assert warning.endswith(releases.facts_for("3.6.6").fact("rsa-pss-tls12-server-key-exchange").fix)
+    assert " * Warnings\n" in generated.text
+    header = tmp_path / "h.h"
+    header.write_text(generated.text)
+    assert main(["review", str(header), "--profile", str(profile), "--offline"]) == 1
+    assert "known defect (1)" in capsys.readouterr().out
+
+
 def _split_snapshot_profile(tmp_path: Path, board: str, line: str) -> Path:
     """A project profile replaying a snapshot whose Certificate message spans 5 records."""
     snapshot = json.loads((GOLDEN / "sha1-root-rsa4096-large-chain" / "server.json").read_text())
