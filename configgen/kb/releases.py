@@ -22,6 +22,7 @@ import tomllib
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
+from configgen import values
 from configgen.errors import KnowledgeBaseError
 from configgen.kb.model import KnowledgeBase
 from configgen.model.facts import KeyExchangeFact, ServerFacts
@@ -73,8 +74,8 @@ class Bite:
             said.append(f"signs its {name} key exchange with {exchange.signature_scheme}")
         if self.exceeds:
             option = kb.option(self.exceeds)
-            value = _number(header[self.exceeds] if self.exceeds in header else
-                            option.value if option is not None else None)
+            text = header[self.exceeds] if self.exceeds in header else option.value if option else None
+            value = values.integer(text.strip().rstrip("uUlL")) if text else None
             if exchange.dh_prime_bits is None or value is None:
                 return None
             size = _DHE_CLIENT_KEY_EXCHANGE_HEADER + (exchange.dh_prime_bits + 7) // 8
@@ -97,14 +98,6 @@ class LogSign:
     cause: str  # what diagnose names it
     shows: tuple[str, ...]  # debug messages or handshake steps, any of which shows it
     what: str | None = None  # what the log shows, in words (for a capability)
-
-
-def _number(value: str | None) -> int | None:
-    text = (value or "").strip().rstrip("uUlL")
-    try:
-        return int(text, 0)
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)
