@@ -153,6 +153,16 @@ def test_explain_per_release():
     assert any("past its end" in why for why in whys(-0x6C00, "3.6.7"))
 
 
+def test_the_hostname_requirement_is_explained_once_and_only_where_it_holds():
+    """It was written twice (releases.toml and causes.toml, the latter for every 3.6): 3.6.3
+    introduced the error ("Default behavior changes", mbedtls-3.6.7/ChangeLog:402-411)."""
+    reading = lambda release: explain_code(  # noqa: E731
+        -0x5D80, [KB["3.6"]], causes.load(), release=releases.facts_for(release)).readings[0]
+    [cause] = reading("3.6.6").causes
+    assert "MBEDTLS_SSL_CLI_ALLOW_WEAK_CERTIFICATE_VERIFICATION_WITHOUT_HOSTNAME" in cause.fix
+    assert reading("3.6.2").causes == ()
+
+
 def test_explain_release_cli(capsys):
     assert main(["explain", "-0x7080", "--release", "3.6.2"]) == 0
     assert "mbedTLS 3.6.2 cannot reassemble" in capsys.readouterr().out
