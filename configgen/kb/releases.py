@@ -24,6 +24,7 @@ from packaging.version import Version
 
 from configgen import values
 from configgen.errors import KnowledgeBaseError
+from configgen.handshake_model import client_key_exchange
 from configgen.kb.model import KnowledgeBase
 from configgen.model.facts import KeyExchangeFact, ServerFacts
 
@@ -32,9 +33,6 @@ _RELEASE = re.compile(r"^\d+\.\d+\.\d+$")
 # The capability derive refuses a split handshake message by, and sizes buffers for
 # max_fragment_length by.
 HANDSHAKE_REASSEMBLY = "handshake-reassembly"
-# A DHE ClientKeyExchange: a 4-byte handshake header and a 2-byte length before the public
-# value (mbedtls-3.6.6/library/ssl_tls12_client.c:2757-2765).
-_DHE_CLIENT_KEY_EXCHANGE_HEADER = 6
 
 
 @dataclass(frozen=True)
@@ -45,7 +43,7 @@ class Bite:
     key_exchanges: tuple[str, ...]  # a server uses one in TLS 1.2, and the header enables it
     without_version: str | None = None  # ... the server does not speak this TLS version
     signed: str | None = None  # ... it signs its ServerKeyExchange with a scheme named so
-    exceeds: str | None = None  # ... the DHE ClientKeyExchange is larger than this option's value
+    exceeds: str | None = None  # ... the client's ClientKeyExchange is larger than this option's value
     source: tuple[str, ...] = ()
 
     def how(self, header: Mapping[str, str | None], server: ServerFacts, kb: KnowledgeBase) -> str | None:
@@ -76,13 +74,11 @@ class Bite:
             option = kb.option(self.exceeds)
             text = header[self.exceeds] if self.exceeds in header else option.value if option else None
             value = values.integer(text.strip().rstrip("uUlL")) if text else None
-            if exchange.dh_prime_bits is None or value is None:
-                return None
-            size = _DHE_CLIENT_KEY_EXCHANGE_HEADER + (exchange.dh_prime_bits + 7) // 8
-            if size <= value:
+            sent = client_key_exchange(name, exchange.curve, None, exchange.dh_prime_bits, None)
+            if exchange.dh_prime_bits is None or sent is None or value is None or sent.size <= value:
                 return None
             said.append(f"has a {exchange.dh_prime_bits}-bit {name} group: a ClientKeyExchange of "
-                        f"{size:,} bytes, larger than {self.exceeds} {value:,}")
+                        f"{sent.size:,} bytes, larger than {self.exceeds} {value:,}")
         return said or [f"uses {name}"]
 
     @property
