@@ -116,7 +116,7 @@ def derive(inputs: Inputs, kb: KnowledgeBase) -> Requirements:
     items += [_req(Need.OPTION, (o.name, o.value), f"{where}: [overrides.enable] {o.reason}")
               for o in profile.enable]
     forbid += [Forbid(o.name, f"{where}: [overrides.disable] {o.reason}") for o in profile.disable]
-    notes += [f.says for f in _release(inputs, kb).holding if f.id == "hostname-required"]
+    notes += _release(inputs, kb).notes
     return Requirements(tuple(items), tuple(forbid), tuple(suites), tuple(notes), tuple(warnings))
 
 
@@ -589,13 +589,13 @@ def _sizes(server: Server, facts: ServerFacts, inputs: Inputs, kb: KnowledgeBase
                 "(ECDSA instead of large RSA keys), without the root and cross-signatures",
             )
         release = _release(inputs, kb)
-        if not release.has("handshake-reassembly") and message is not None and message.records > 1:
+        lacking = release.lacks(releases.HANDSHAKE_REASSEMBLY)
+        if lacking and message is not None and message.records > 1:
             raise ResolveConflict(
                 f"the server splits its {message.message} message ({message.size} bytes) over "
                 f"{message.records} records, which mbedTLS {release.release} cannot reassemble (-0x7080)",
                 where=name,
-                hint="use mbedTLS 3.6.3 or later (they reassemble handshake messages), "
-                "or a server that sends whole handshake messages",
+                hint=lacking.fix,
             )
         candidates = [(sizes.largest_record, "largest handshake record")]
         if message is not None:
@@ -613,7 +613,7 @@ def _sizes(server: Server, facts: ServerFacts, inputs: Inputs, kb: KnowledgeBase
     budget = board.heap_kib * 1024
     if handshake and app > handshake and app + out + _HANDSHAKE_WORKING_SET > budget:
         honoured = [s for s in facts.extensions.max_fragment_lengths if s in _MFL_SIZES]
-        fitting = [s for s in honoured if _release(inputs, kb).has("handshake-reassembly") or s >= handshake]
+        fitting = [s for s in honoured if _release(inputs, kb).has(releases.HANDSHAKE_REASSEMBLY) or s >= handshake]
         if fitting:
             mfl = min(fitting)
             found.append(_req(Need.FEATURE, "max_fragment_length",
@@ -667,8 +667,8 @@ def _heap_warning(server: Server, profile: Profile, size: int, out: int, handsha
 
 def _out_size(handshakes: Sequence[handshake_model.Handshake], margin: Margin) -> tuple[int, str]:
     """The outgoing buffer: the largest message the device sends in any handshake it may run
-    (an output buffer too small for a DHE ClientKeyExchange is also a memory-safety defect:
-    mbedtls_dhm_make_public() writes past it); "balanced" keeps 2 KiB for application writes."""
+    (an output buffer too small for a DHE ClientKeyExchange is also a known defect,
+    releases.toml dhm-client-key-exchange-overflow); "balanced" keeps 2 KiB for application writes."""
     largest = max((h.largest_sent for h in handshakes), key=lambda m: m.size,
                   default=handshake_model.Message("ClientHello", handshake_model.CLIENT_HELLO_MAX,
                                                   "the ClientHello"))

@@ -41,6 +41,7 @@ class Generated:
     release: releases.ReleaseFacts  # the facts of the release the header is for
     proven: Proven | None = None  # what building it and handshaking with the servers showed
     notes: tuple[str, ...] = ()  # where facts came from instead (a snapshot for an unreachable server)
+    servers: tuple[ServerFacts, ...] = ()  # the servers' facts, probed or replayed
 
 
 def _sha(data: bytes) -> str:
@@ -207,6 +208,14 @@ def command_for(profile: Profile, output: str | None, line_option: str | None, o
     return shlex.join(words)
 
 
+def _known_defects(options: OptionSet, release: releases.ReleaseFacts, servers: tuple[ServerFacts, ...],
+                   kb: knowledge.KnowledgeBase) -> OptionSet:
+    """The option set, warned of each known defect of the target release it walks into with
+    the servers (an override can lead there; what derive chooses does not)."""
+    walks = release.walked_into(options.values(), servers, kb)
+    return replace(options, warnings=options.warnings + tuple(f"{w.why}: {w.fact.fix}" for w in walks))
+
+
 def generate(
     profile: Profile,
     output: str | None = None,
@@ -240,7 +249,8 @@ def generate(
     facts = releases.facts_for(target.release)
     reads = Reads()
     inputs = gather(profile, offline, facts, reads)
-    options = resolve(derive(inputs, base), base)
+    servers = tuple(s.facts for s in inputs.servers)
+    options = _known_defects(resolve(derive(inputs, base), base), facts, servers, base)
     command = command or command_for(profile, output, line_option, offline, debug)
     context = HeaderContext(
         board=profile.board.name,
@@ -260,4 +270,4 @@ def generate(
             proven = prove(text, profile, [a.facts for a in inputs.anchors], verify, mbedtls_src,
                            progress, target.release)
         text = render_header(options, base, replace(context, verified=proven.banner()))
-    return Generated(text, options, profile, command, context.inputs, facts, proven, inputs.notes)
+    return Generated(text, options, profile, command, context.inputs, facts, proven, inputs.notes, servers)

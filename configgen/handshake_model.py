@@ -94,8 +94,9 @@ def _key_label(key: PublicKeyFacts) -> str:
     return f"RSA-{key.bits}" if key.type is KeyType.RSA else f"EC {key.curve}"
 
 
-def _client_key_exchange(key_exchange: str, group: str | None, group_bits: int | None,
-                         dh_prime_bits: int | None, server_key: PublicKeyFacts | None) -> Message | None:
+def client_key_exchange(key_exchange: str, group: str | None, group_bits: int | None,
+                        dh_prime_bits: int | None, server_key: PublicKeyFacts | None) -> Message | None:
+    """The TLS 1.2 ClientKeyExchange the device sends with a key exchange, or None (PSK)."""
     if key_exchange.startswith("ECDHE") or key_exchange.startswith("ECDH_"):
         point = point_bytes(group or "secp256r1", group_bits)
         return Message("ClientKeyExchange", _HEADER + 1 + point,
@@ -147,8 +148,8 @@ def model(
         sends.append(Message("Certificate", _HEADER + 3 + (1 if version == "1.3" else 0),
                              "an empty Certificate (the device presents none)"))
     if version == "1.2":
-        exchange = _client_key_exchange(key_exchange, group, group_bits, dh_prime_bits,
-                                        leaf.public_key if leaf else None)
+        exchange = client_key_exchange(key_exchange, group, group_bits, dh_prime_bits,
+                                       leaf.public_key if leaf else None)
         if exchange is not None:
             sends.append(exchange)
     if presents:

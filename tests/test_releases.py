@@ -52,6 +52,8 @@ def test_the_facts_of_each_release():
      "PEP 440"),
     ('[[fact]]\nid="x"\nkind="capability"\nholds=">=1"\nsays=""\nfix=""\nerror=""\ncheck=""\nsource=[]\nchecked=[]\n',
      "capability"),
+    ('[[fact]]\nid="x"\nkind="requirement"\nholds=">=1"\nsays=""\nfix=""\nerror=""\ncheck=""\nsource=[]\nchecked=[]\n'
+     '[fact.bites]\nheader=[]\nkey_exchanges=[]\n', "only a defect"),
 ])
 def test_a_malformed_fact_is_named(bad, says):
     with pytest.raises(KnowledgeBaseError, match=says):
@@ -60,7 +62,7 @@ def test_a_malformed_fact_is_named(bad, says):
 
 def test_every_source_line_exists_in_the_unpacked_trees():
     """`mbedtls-X.Y.Z/path:N[-M]` sources name a file of a tested tree and lines it has."""
-    cited = [s for f in releases.load().facts for s in f.source] + [
+    cited = [s for f in releases.load().facts for s in f.source + (f.bites.source if f.bites else ())] + [
         s for line in releases.load().lines for s in line.source]
     seen = 0
     for source in cited:
@@ -70,6 +72,22 @@ def test_every_source_line_exists_in_the_unpacked_trees():
             assert int(last or first) <= len(lines), source
             seen += 1
     assert seen >= 8
+
+
+def test_every_fact_names_options_and_errors_of_the_lines_it_holds_for():
+    """The errors, the options a bite reads and the facts code names by id are the knowledge
+    base's and releases.toml's own; each [fact.log] cause is diagnose's name for one fact."""
+    known = releases.load()
+    for fact in known.facts:
+        for kb in (k for k in KB.values() if fact.holds_for(k.version)):
+            assert fact.error in {e.name for e in kb.errors}, (fact.id, kb.version)
+            if fact.bites:
+                exchanges = [f"MBEDTLS_KEY_EXCHANGE_{k}_ENABLED" for k in fact.bites.key_exchanges]
+                named = [*fact.bites.header, *exchanges, *([fact.bites.exceeds] if fact.bites.exceeds else [])]
+                assert [n for n in named if kb.option(n) is None] == [], (fact.id, kb.version)
+    causes_named = [f.log.cause for f in known.facts if f.log]
+    assert len(causes_named) == len(set(causes_named))
+    assert releases.HANDSHAKE_REASSEMBLY in {f.id for f in known.facts if f.kind == "capability"}
 
 
 def test_the_cited_changelog_lines_say_what_the_facts_say():
@@ -135,6 +153,16 @@ def test_explain_per_release():
     assert any("past its end" in why for why in whys(-0x6C00, "3.6.7"))
 
 
+def test_the_hostname_requirement_is_explained_once_and_only_where_it_holds():
+    """It was written twice (releases.toml and causes.toml, the latter for every 3.6): 3.6.3
+    introduced the error ("Default behavior changes", mbedtls-3.6.7/ChangeLog:402-411)."""
+    reading = lambda release: explain_code(  # noqa: E731
+        -0x5D80, [KB["3.6"]], causes.load(), release=releases.facts_for(release)).readings[0]
+    [cause] = reading("3.6.6").causes
+    assert "MBEDTLS_SSL_CLI_ALLOW_WEAK_CERTIFICATE_VERIFICATION_WITHOUT_HOSTNAME" in cause.fix
+    assert reading("3.6.2").causes == ()
+
+
 def test_explain_release_cli(capsys):
     assert main(["explain", "-0x7080", "--release", "3.6.2"]) == 0
     assert "mbedTLS 3.6.2 cannot reassemble" in capsys.readouterr().out
@@ -155,6 +183,51 @@ def test_diagnose_names_the_defect_only_for_the_release_that_has_it():
     every = list(KB.values())
     assert diagnose(trace, every, causes.load()).cause == "rsa-pss-tls12-defect"  # 3.6.6 by default
     assert diagnose(trace, every, causes.load(), releases.facts_for("3.6.7")).cause != "rsa-pss-tls12-defect"
+
+
+_SPLIT_LOG = """ssl_cli.c:0: |2| => parse certificate
+ssl_msg.c:2979: |1| TLS handshake fragmentation not supported
+ssl_tls.c:0: |1| mbedtls_ssl_handshake() returned -28800 (-0x7080)
+"""
+
+
+@pytest.mark.parametrize("log, device", [
+    (_SPLIT_LOG, "this mbedTLS"),
+    ("mbed TLS 3.6.2 client\n" + _SPLIT_LOG.replace("ssl_cli.c", "ssl_tls12_client.c"), "mbedTLS 3.6.2"),
+])
+def test_diagnose_names_a_split_handshake_message_with_the_capability_fact(log, device):
+    found = diagnose(read_log(log), list(KB.values()), causes.load())
+    reassembly = releases.facts_for("2.28.3").fact(releases.HANDSHAKE_REASSEMBLY)
+    assert found.cause == "fragmented-handshake" and (found.fix, found.check) == (reassembly.fix, reassembly.check)
+    assert found.summary == (f"the server split a handshake message over several records: {device} "
+                             f"{reassembly.lacking}")
+
+
+def test_diagnose_reads_the_defect_from_a_level_1_log():
+    """Debug level 1 shows no handshake steps, only the defect's message."""
+    level_1 = "\n".join(line for line in _RSA_PSS_LOG.splitlines() if "|2|" not in line)
+    assert diagnose(read_log(level_1), [KB["3.6"]], causes.load()).cause == "rsa-pss-tls12-defect"
+
+
+def test_generate_warns_of_a_defect_an_override_walks_into_as_review_fails_it(tmp_path, capsys):
+    """derive never turns TLS 1.3 on for a TLS 1.2-only server; an override can, and then the
+    header says so, as review does (the same ReleaseFacts.walked_into)."""
+    case = GOLDEN / "rsa2048-ecdhe-rsa-gcm"
+    text = (case / "profile.toml").read_text().replace('"../../data/certs/', f'"{CERTS}/')
+    text = text.replace('snapshot = "server.json"', f'snapshot = "{case / "server.json"}"')
+    profile = tmp_path / "p.toml"
+    profile.write_text(text + '\n[overrides.enable]\n'
+                       'MBEDTLS_SSL_PROTO_TLS1_3 = "try TLS 1.3"\n'
+                       'MBEDTLS_X509_RSASSA_PSS_SUPPORT = "PSS certificates"\n')
+    generated = generate(profiles.load(profile), "h.h", offline=True)
+    [warning] = [w for w in generated.options.warnings if "10668" in w]
+    assert warning.startswith("mbedTLS 3.6.6: with TLS 1.3 compiled in") and "speaks no TLS 1.3" in warning
+    assert warning.endswith(releases.facts_for("3.6.6").fact("rsa-pss-tls12-server-key-exchange").fix)
+    assert " * Warnings\n" in generated.text
+    header = tmp_path / "h.h"
+    header.write_text(generated.text)
+    assert main(["review", str(header), "--profile", str(profile), "--offline"]) == 1
+    assert "known defect (1)" in capsys.readouterr().out
 
 
 def _split_snapshot_profile(tmp_path: Path, board: str, line: str) -> Path:

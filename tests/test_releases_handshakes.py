@@ -5,7 +5,9 @@
   2.28.3 — and 2.28.3's own default client fails with -0x7080), and the header it writes for
   3.6.6 and 3.6.7 handshakes;
 - the TLS 1.2 RSA-PSS defect: mbedTLS's default configuration against `openssl s_server
-  -tls1_2` with an RSA key fails with -0x6600 exactly on the releases the fact holds for;
+  -tls1_2` with an RSA key fails with -0x6600 exactly on the releases the fact holds for,
+  and on 3.6.6 exactly where its [fact.bites] says, for the server's probed facts (not
+  without MBEDTLS_X509_RSASSA_PSS_SUPPORT, not against a server that also speaks TLS 1.3);
 - the DHM overflow: a client whose output buffer (OUT_CONTENT_LEN 512) cannot hold the DHE
   ClientKeyExchange of an 8192-bit group writes past it in mbedtls_dhm_make_public() (valgrind)
   before failing with -0x6C00, on every release the fact holds for (all three).
@@ -18,11 +20,15 @@ import pytest
 import shutil
 import subprocess
 
+from configgen import readers
+from configgen import headerfile
+from configgen import kb as knowledge
 from configgen import profile as profiles
 from configgen import sources
 from configgen.errors import ResolveConflict
 from configgen.generate import generate
 from configgen.kb import releases
+from configgen.prove import Mode
 from e2e_scenarios import CERTS, openssl
 from handshake import build_client, integration_arguments, run_client
 from probe_servers import LOOPBACK
@@ -33,14 +39,15 @@ SPLITS_ITS_CERTIFICATE = openssl("-cert", "rsa4096-server.pem", "-cert_chain", "
                                  "-key", "rsa4096-server.key", "-max_send_frag", "1024",
                                  "-cipher", "ECDHE-RSA-AES256-GCM-SHA384")
 TLS12_RSA = openssl("-cert", "rsa2048-server.pem", "-key", "rsa2048-server.key", "-tls1_2")
+TLS12_AND_13_RSA = openssl("-cert", "rsa2048-server.pem", "-key", "rsa2048-server.key")
 CA = CERTS / "sha1-rsa4096-root.pem"
 
 
-def _profile(work, port: int, board: str, line: str):
+def _profile(work, port: int, board: str, line: str, ca=CA):
     work.mkdir(parents=True, exist_ok=True)
     path = work / "tls.toml"
     path.write_text(f'board = "{board}"\nmbedtls = "{line}"\n\n[[server]]\nhost = "{LOOPBACK}"\n'
-                    f'port = {port}\nsni = "localhost"\napp_record_max = 1024\n\n[trust]\nca = ["{CA}"]\n')
+                    f'port = {port}\nsni = "localhost"\napp_record_max = 1024\n\n[trust]\nca = ["{ca}"]\n')
     return profiles.load(path)
 
 
@@ -83,6 +90,26 @@ def test_the_rsa_pss_defect_bites_exactly_where_the_fact_says(tmp_path, release)
     defect = releases.facts_for(release).has("rsa-pss-tls12-server-key-exchange")
     assert (outcome.code == -0x6600) == defect, outcome.text
     assert outcome.ok == (not defect), outcome.text
+
+
+@pytest.mark.mbedtls
+@pytest.mark.parametrize("pss, server", [
+    (True, TLS12_RSA),
+    (False, TLS12_RSA),  # without MBEDTLS_X509_RSASSA_PSS_SUPPORT no rsa_pss_rsae_* is offered
+    (True, TLS12_AND_13_RSA),  # TLS 1.3 is negotiated
+], ids=["default-tls12", "no-pss-tls12", "default-tls13"])
+def test_the_rsa_pss_defect_bites_where_its_bite_says(tmp_path, pss, server):
+    tree = sources.find_tree("3.6.6")
+    default = readers.read_header(tree.config_header)
+    text = default.text if pss else default.with_setting("MBEDTLS_X509_RSASSA_PSS_SUPPORT", False).text
+    client = build_client(tree, text, tmp_path / "client")
+    root = CERTS / "rsa2048-root.pem"
+    with server(tmp_path) as port:
+        outcome = run_client(client, port, root, "--name", "localhost")
+        probed = generate(_profile(tmp_path / "p", port, "linux-host", "3.6", root), "h.h", verify=Mode.OFF).servers
+    header = headerfile.parse(text, "mbedtls_config.h").active()
+    walks = releases.facts_for("3.6.6").walked_into(header, probed, knowledge.load("3.6"))
+    assert (outcome.code == -0x6600) == bool(walks) == (pss and server is TLS12_RSA), outcome.text
 
 
 def _small_output_buffer(tree) -> str:

@@ -4,7 +4,6 @@ sizes.toml (the code each module option brings, measured)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -13,7 +12,6 @@ from typing import Any
 import tomllib
 
 from configgen.errors import KnowledgeBaseError
-from configgen.kb.releases import ReleaseFacts, line_of
 
 
 @dataclass(frozen=True)
@@ -94,29 +92,9 @@ class Risky:
 
 
 @dataclass(frozen=True)
-class Defect:
-    """A known defect a header walks into (security.toml [[defect]])."""
-
-    line: str
-    fact: str  # the releases.toml fact it is: the releases it holds for
-    header: tuple[str, ...]
-    not_needed: tuple[str, ...]
-    needed_any: tuple[str, ...]
-    error: str
-    why: str
-
-    def hit(self, release: ReleaseFacts, active: Iterable[str], needed: Iterable[str]) -> bool:
-        active, needed = set(active), set(needed)
-        return (release.has(self.fact) and line_of(release.release) == self.line
-                and set(self.header) <= active
-                and not set(self.not_needed) & needed and bool(set(self.needed_any) & needed))
-
-
-@dataclass(frozen=True)
 class Security:
     risky: tuple[Risky, ...]
     prefixes: tuple[str, ...]
-    defects: tuple[Defect, ...] = ()
 
     def risk(self, line: str, name: str) -> str | None:
         """Why an option weakens security in a line, or None."""
@@ -136,9 +114,6 @@ def security() -> Security:
         return Security(
             tuple(Risky(r["name"], tuple(r["lines"]), r["why"]) for r in data["risky"]),
             tuple(data["relevant"]["prefixes"]),
-            tuple(Defect(d["line"], d["fact"], tuple(d["header"]), tuple(d["not_needed"]),
-                         tuple(d["needed_any"]), d["error"], d["why"])
-                  for d in data.get("defect", ())),
         )
     except (KeyError, TypeError, tomllib.TOMLDecodeError) as error:
         raise KnowledgeBaseError(f"security.toml is malformed: {error}") from None

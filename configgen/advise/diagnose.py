@@ -64,11 +64,11 @@ _SUBJECT = re.compile(r"subject name\s*: (.{1,200}?)" + _NAME_END)
 _ISSUER = re.compile(r"issuer name\s*: (.{1,200}?)" + _NAME_END)
 _CERTIFICATE_SEEN = re.compile(r"Verify requested for|peer certificate info|=> parse certificate(?! request)")
 
-# Debug messages that tell a cause apart (all at debug level 1 or 2).
+# Debug messages that tell a cause apart (all at debug level 1 or 2); the messages that show
+# a release's fact come from kb/releases.toml ([fact.log]).
 TOO_LARGE = ("requesting more data than fits", "bad message length")
 NO_CLIENT_CERTIFICATE = ("got no certificate to send", "got no private key for certificate")
-NOTABLE = (*TOO_LARGE, *NO_CLIENT_CERTIFICATE, "TLS handshake fragmentation not supported",
-           "bad server key exchange message")
+NOTABLE = (*TOO_LARGE, *NO_CLIENT_CERTIFICATE)
 
 # Steps of the handshake as the 2.x/3.x TLS 1.2 client logs them, in order.
 STEPS = ("write client hello", "parse server hello", "parse certificate",
@@ -202,7 +202,7 @@ def read_log(text: str, flag_texts: Sequence[tuple[int, str]] = ()) -> Trace:
         errors=errors,
         final=final,
         eof=any(int(m.group(1)) == 0 for m in _RECV.finditer(flat)),
-        notable=tuple(n for n in NOTABLE if n in flat),
+        notable=tuple(n for n in _notable() if n in flat),
         verify_flags=flags,
         verify_messages=messages,
         alloc_failed=int(alloc.group(1) or 0) if alloc else None,
@@ -219,6 +219,11 @@ def read_log(text: str, flag_texts: Sequence[tuple[int, str]] = ()) -> Trace:
     return trace
 
 
+def _notable() -> tuple[str, ...]:
+    """NOTABLE, then the debug messages (not steps) that show a release's fact."""
+    return (*NOTABLE, *(s for s in releases.log_signs() if s not in STEPS and s not in NOTABLE))
+
+
 @dataclass(frozen=True)
 class Diagnosis:
     trace: Trace
@@ -227,6 +232,11 @@ class Diagnosis:
     fix: str
     check: str  # the configgen command that checks the fix
     code: int | None  # the error the application saw
+
+
+def _error_name(code: int | None, kb: KnowledgeBase | None) -> str | None:
+    """The MBEDTLS_ERR_* name of a whole code in the line's knowledge base."""
+    return next((e.name for e in kb.errors if e.code == code and e.alias_of is None), None) if kb else None
 
 
 def _name(code: int, kb: KnowledgeBase | None) -> str:
@@ -315,18 +325,13 @@ def diagnose(trace: Trace, kbs: Sequence[KnowledgeBase], causes: Causes,
                      "raise MBEDTLS_SSL_IN_CONTENT_LEN to the server's largest record and "
                      "handshake message (configgen probe measures them)",
                      "configgen probe HOST:PORT")
-    reassembly = release.fact("handshake-reassembly") if release else None
-    if "TLS handshake fragmentation not supported" in trace.notable and reassembly:
+    shown = release.in_log(_error_name(code, kb), lambda s: s in trace.notable or s in trace.steps) if release else ()
+    if shown:  # kb/releases.toml [fact.log]: a capability the device lacks, a known defect
+        fact, sign = shown[0]
         device = f"mbedTLS {trace.version}" if trace.version else "this mbedTLS"
-        return found("fragmented-handshake",
-                     f"the server split a handshake message over several records: {device} "
-                     f"{reassembly.lacking}", reassembly.fix, reassembly.check)
-    key_exchange = ("parse server key exchange" in trace.steps
-                    or "bad server key exchange message" in trace.notable)
-    rsa_pss = release.fact("rsa-pss-tls12-server-key-exchange") if release else None
-    if code == -0x6600 and trace.line == "3.6" and key_exchange and rsa_pss and release.has(rsa_pss.id):
-        return found("rsa-pss-tls12-defect", f"known defect of {release_name}: {rsa_pss.says}",
-                     rsa_pss.fix, rsa_pss.check)
+        summary = (f"{sign.what}: {device} {fact.lacking}" if fact.kind == "capability"
+                   else f"known {fact.kind} of {release_name}: {fact.says}")
+        return found(sign.cause, summary, fact.fix, fact.check)
     if trace.verify_flags or trace.verify_messages or any(-c == 0x2700 for c in codes):
         flags = trace.verify_flags or 0
         why = "; ".join(trace.verify_messages) or (f"verify flags 0x{flags:08X}" if flags else "")

@@ -3,19 +3,22 @@
 `review(header, needed, kb, causes, security)` compares the header's active options with
 the option set configgen derives for the same profile (`needed`), and says what is missing
 (with the error the device would hit, from causes.toml, or the #error mbedTLS's own
-configuration checks raise), what is too small, what is not needed and what is risky.
-Pure: the header is parsed text, the option set comes from `generate()`.
+configuration checks raise), what is too small, what is not needed and what is risky, and
+which known defects of the release (kb/releases.toml) the header walks into with the
+profile's servers. Pure: the header is parsed text, the option set and the servers' facts
+come from `generate()`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from configgen.advise.causes import Causes, Security
 from configgen.headerfile import Header
 from configgen.kb import releases
 from configgen.kb.model import KnowledgeBase
+from configgen.model.facts import ServerFacts
 from configgen.model.options import OptionSet
 
 # Options whose value is a size or a count the inputs need at least.
@@ -138,10 +141,11 @@ def _needed_findings(header: Header, needed: OptionSet, kb: KnowledgeBase,
 
 def review(header: Header, needed: OptionSet, kb: KnowledgeBase, causes: Causes,
            security: Security, sizes: Mapping[str, int],
-           release: releases.ReleaseFacts | None = None) -> Review:
+           release: releases.ReleaseFacts | None = None, servers: Sequence[ServerFacts] = ()) -> Review:
     """What the header lacks, has too small, does not need, or risks, against `needed`, for
-    the release the device runs (default: the knowledge base's); `sizes` (option -> bytes of
-    code, sizes.toml of the line) estimates what unneeded options cost."""
+    the release the device runs (default: the knowledge base's) and the servers it talks to
+    (their probe facts: which known defects the header walks into); `sizes` (option ->
+    bytes of code, sizes.toml of the line) estimates what unneeded options cost."""
     release = release or releases.facts_for(kb.version)
     found = [
         Finding("does not compile", "", f"{d.message} ({d.file}:{d.line})")
@@ -150,9 +154,9 @@ def review(header: Header, needed: OptionSet, kb: KnowledgeBase, causes: Causes,
     found += _needed_findings(header, needed, kb, causes)
     wanted = needed.names()
     codes = {e.name: e.code for e in kb.errors}
-    found += [Finding("known defect", d.header[0], d.why,
-                      predicted=(f"-0x{-codes[d.error]:04X} {d.error.removeprefix('MBEDTLS_ERR_')}",))
-              for d in security.defects if d.hit(release, header.active(), wanted)]
+    found += [Finding("known defect", w.option, w.why,
+                      predicted=(f"-0x{-codes[w.fact.error]:04X} {w.fact.error.removeprefix('MBEDTLS_ERR_')}",))
+              for w in release.walked_into(header.active(), servers, kb)]
     if release.end_of_life:
         found.append(Finding("unmaintained", f"mbedTLS {kb.line}", release.end_of_life))
     for name in header.active():

@@ -38,6 +38,6 @@ def run(args: argparse.Namespace) -> int:
                           where=str(args.header), hint="pass --mbedtls to review it for another line")
     target = generate(profile, None, args.mbedtls, None, args.offline)
     found = review(header, target.options, kb, causes.load(), causes.security(), causes.sizes()[kb.line],
-                   target.release)
+                   target.release, target.servers)
     print(markdown.review(found) if args.format == "markdown" else "\n".join(text.review(found)))
     return 1 if found.failing else 0
