@@ -245,7 +245,7 @@ def _basic_constraints(cert: CertFacts, kb: KnowledgeBase, problems: list[Proble
             f"{kb.line} refuses (x509_crt.c, asn1parse.c: it must be 0 to INT_MAX - 1)",
             "reissue the certificate without pathLenConstraint, or with a small one", ERR_PATHLEN_INT_MAX,
         ))
-    fact = releases.facts_for(release).fact(BASIC_INTEGER_FIRST)
+    fact = releases.facts_for(release).fact(releases.BASIC_INTEGER_FIRST)
     if cert.basic_integer_first and fact is not None and fact.holds_for(release):
         errors.append(ERR_INVALID_EXTENSIONS)
         problems.append(Problem(
@@ -455,9 +455,6 @@ def file_needs(facts: FileFacts) -> tuple[OptionNeed, ...]:
         return tuple(OptionNeed(option, None, f"{facts.source} is PEM") for option in PEM_OPTIONS)
     return ()
 
-
-# The releases.toml fact of basicConstraints read strictly (3.6.7 and later).
-BASIC_INTEGER_FIRST = "basic-constraints-integer-first-refused"
 
 
 def file_verdict(facts: FileFacts, kb: KnowledgeBase, role: Role = Role.ANCHOR,

@@ -32,6 +32,8 @@ _RELEASE = re.compile(r"^\d+\.\d+\.\d+$")
 # The capability derive refuses a split handshake message by, and sizes buffers for
 # max_fragment_length by.
 HANDSHAKE_REASSEMBLY = "handshake-reassembly"
+# The requirement the certificate verdicts read basicConstraints by (3.6.7 and later).
+BASIC_INTEGER_FIRST = "basic-constraints-integer-first-refused"
 
 
 @dataclass(frozen=True)
