@@ -2,10 +2,12 @@
 its certificates, written as a config header with a reason for every line.
 
 The package is layered (README "How it works"; the contracts in pyproject.toml are checked
-by tests/test_layering.py): the readers at the edge (profile, inspect, probe/snapshot,
-headerfile) and the pure core (derive, resolve, render, handshake_model, options,
-requirements, kb, advise) never import the I/O modules (probe/transport, probe/runner,
-mbedbuild, verify, prove, footprint, handshake, sources, output), the wizard or a command.
+by tests/test_layering.py). model/ is the floor: the frozen types every stage passes on,
+importing nothing of configgen but errors. Readers at the edge (readers, profile, inspect,
+probe/snapshot, resources) turn files into those types, output.py is the one writer, and
+the pure core (derive, handshake_model, chain, verdicts, costs, resolve, render, kb,
+advise) never imports a reader or an I/O module (probe/transport, probe/runner, mbedbuild,
+verify, prove, footprint, handshake, sources, output), the wizard or a command.
 Commands (commands/) import the stages they run and never one another; cli.py imports only
 the command that runs. This module imports nothing: `configgen --version` reads it alone.
 """

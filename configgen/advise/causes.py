@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import tomllib
 
+from configgen import resources
 from configgen.errors import KnowledgeBaseError
 
 
@@ -81,7 +81,7 @@ def parse(text: str) -> Causes:
 @lru_cache(maxsize=1)
 def load() -> Causes:
     """The causes shipped with configgen."""
-    return parse(resources.files("configgen.advise").joinpath("causes.toml").read_text())
+    return parse(resources.read_text("advise/causes.toml"))
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class Security:
 @lru_cache(maxsize=1)
 def security() -> Security:
     """The risky options and security-relevant names shipped with configgen."""
-    text = resources.files("configgen.advise").joinpath("security.toml").read_text()
+    text = resources.read_text("advise/security.toml")
     try:
         data = tomllib.loads(text)
         return Security(
@@ -122,7 +122,7 @@ def security() -> Security:
 @lru_cache(maxsize=1)
 def sizes() -> dict[str, dict[str, int]]:
     """Line -> option -> bytes of code it brings (sizes.toml, measured from real builds)."""
-    text = resources.files("configgen.advise").joinpath("sizes.toml").read_text()
+    text = resources.read_text("advise/sizes.toml")
     try:
         data = tomllib.loads(text)
         return {line: {name: int(size) for name, size in table.items()} for line, table in data.items()}
