@@ -76,3 +76,17 @@ def test_disabling_what_the_server_needs_is_a_conflict_naming_both(tmp_path):
     result = _generate(_profile(tmp_path, text), tmp_path / "out.h")
     assert result.returncode == 2
     assert "127.0.0.1:25001" in result.stderr and "MBEDTLS_GCM_C" in result.stderr, result.stderr
+
+
+def test_a_server_is_spelled_one_way_everywhere(tmp_path):
+    """host:port with an IPv6 address in brackets: the profile's default name, Server.where
+    and ServerFacts.where agree (the name once lacked the brackets the probe's text had)."""
+    from configgen import profile as profiles
+    from configgen.probe import snapshot
+
+    loaded = profiles.load(_profile(tmp_path, GOOD.replace('host = "127.0.0.1"', 'host = "::1"')))
+    (server,) = loaded.servers
+    assert server.name == server.where == "[::1]:25001"
+    facts = snapshot.load(GOLDEN / "server.json")
+    assert facts.where == f"{facts.host}:{facts.port}"
+    assert facts.__class__(**{**facts.__dict__, "host": "::1"}).where == f"[::1]:{facts.port}"
