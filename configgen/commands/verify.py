@@ -22,7 +22,8 @@ from configgen.model.certificates import Container
 from configgen.errors import CertificateError, ConfiggenError
 from configgen.kb.model import LINES
 from configgen.report import text
-from configgen.verify import Client, Target, choose_tree, verify
+from configgen.model.results import VerifyServer
+from configgen.verify import Client, choose_tree, verify
 
 SCHEMA = 1
 
@@ -104,13 +105,13 @@ def _progress() -> Callable[[str], None]:
 
 def run(args: argparse.Namespace) -> int:
     header = headerfile.read(args.header)
-    servers = [parse_server(server) for server in args.server]
+    servers = [VerifyServer(host, port, args.name or host)
+               for host, port in map(parse_server, args.server)]
     client = _client(args)
-    targets = [Target(host, port, args.name or host) for host, port in servers]
     tree, line_from = choose_tree(header, args.mbedtls_src, args.mbedtls)
     progress = _progress()
     try:
-        found = verify(header, tree, line_from, targets, client, progress, client_auth=args.cert is not None)
+        found = verify(header, tree, line_from, servers, client, progress, client_auth=args.cert is not None)
     finally:
         if sys.stderr.isatty():
             sys.stderr.write("\r\033[K")

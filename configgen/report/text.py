@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from configgen.advise.causes import Cause
 from configgen.advise.diagnose import Diagnosis, suite_names
@@ -11,11 +10,8 @@ from configgen.advise.diff import Change, HeaderDiff
 from configgen.advise.explain import CodeExplanation, FlagsExplanation, Part
 from configgen.advise.review import Review
 from configgen.kb.model import KnowledgeBase
+from configgen.model.results import Footprint, Handshake, Verification
 from configgen.probe.names import ALERTS, name_of
-
-if TYPE_CHECKING:  # result types only: verify and footprint run compilers and servers
-    from configgen.footprint import Footprint
-    from configgen.verify import Handshake, Verification
 
 
 def _hex(value: int) -> str:
