@@ -9,10 +9,8 @@ cannot load, a server that does not accept a TCP connection).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 
 from configgen import headerfile
@@ -21,11 +19,9 @@ from configgen.arguments import add_source_option, parse_server
 from configgen.model.certificates import Container
 from configgen.errors import CertificateError, ConfiggenError
 from configgen.kb.model import LINES
-from configgen.report import text
+from configgen.report import json, text
 from configgen.model.results import VerifyServer
 from configgen.verify import Client, choose_tree, verify
-
-SCHEMA = 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -116,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         if sys.stderr.isatty():
             sys.stderr.write("\r\033[K")
     if args.json:
-        print(json.dumps({"schema": SCHEMA, "ok": found.ok, **asdict(found)}, indent=2))
+        sys.stdout.write(json.verification(found))
     else:
         print("\n".join(text.verification(found)))
     return 0 if found.ok else 1
