@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from configgen import headerfile
@@ -19,6 +18,7 @@ from configgen.generate import generate
 from configgen.kb.model import LINES
 from configgen.output import current_text, write_if_changed
 from configgen.prove import Mode
+from configgen.report.progress import Progress
 
 ENV_COMMAND = "CONFIGGEN_COMMAND"
 
@@ -62,13 +62,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-verify", dest="verify", action="store_const", const=Mode.OFF,
         help="write the header without building it and handshaking with the servers",
     )
-
-
-def _progress() -> Callable[[str], None]:
-    """What generate is doing, on a terminal (proving a header builds mbedTLS: a while)."""
-    if not sys.stderr.isatty():
-        return lambda _: None
-    return lambda what: print(f"configgen: {what}...", file=sys.stderr)
 
 
 def _stale(path: Path, text: str) -> bool:
@@ -118,9 +111,10 @@ def run(args: argparse.Namespace) -> int:
     if fmt != "header":
         return _run_format(args, profile, fmt)
     tree_version = _tree_version(args.mbedtls_src, profile.mbedtls)
-    result = generate(profile, args.output, args.mbedtls, os.environ.get(ENV_COMMAND), args.offline,
-                      args.debug, tree_version, verify=args.verify,
-                      mbedtls_src=[args.mbedtls_src] if args.mbedtls_src else None, progress=_progress())
+    with Progress() as progress:
+        result = generate(profile, args.output, args.mbedtls, os.environ.get(ENV_COMMAND), args.offline,
+                          args.debug, tree_version, verify=args.verify,
+                          mbedtls_src=[args.mbedtls_src] if args.mbedtls_src else None, progress=progress.step)
     text = result.text
     if result.release.end_of_life:
         print(f"configgen: warning: {result.release.end_of_life}", file=sys.stderr)

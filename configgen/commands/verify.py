@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from configgen import headerfile
@@ -20,6 +19,7 @@ from configgen.model.certificates import Container
 from configgen.errors import CertificateError, ConfiggenError
 from configgen.kb.model import LINES
 from configgen.report import json, text
+from configgen.report.progress import Progress
 from configgen.model.results import VerifyServer
 from configgen.verify import Client, choose_tree, verify
 
@@ -88,29 +88,15 @@ def _client(args: argparse.Namespace) -> Client | None:
     return Client(_loadable(args.ca, "certificates"), cert, key, payload)
 
 
-def _progress() -> Callable[[str], None]:
-    if not sys.stderr.isatty():
-        return lambda _: None
-
-    def show(doing: str) -> None:
-        sys.stderr.write(f"\r\033[K{doing} ...")
-        sys.stderr.flush()
-
-    return show
-
-
 def run(args: argparse.Namespace) -> int:
     header = headerfile.read(args.header)
     servers = [VerifyServer(host, port, args.name or host)
                for host, port in map(parse_server, args.server)]
     client = _client(args)
     tree, line_from = choose_tree(header, args.mbedtls_src, args.mbedtls)
-    progress = _progress()
-    try:
-        found = verify(header, tree, line_from, servers, client, progress, client_auth=args.cert is not None)
-    finally:
-        if sys.stderr.isatty():
-            sys.stderr.write("\r\033[K")
+    with Progress() as progress:
+        found = verify(header, tree, line_from, servers, client, progress.step,
+                       client_auth=args.cert is not None)
     if args.json:
         sys.stdout.write(json.verification(found))
     else:
