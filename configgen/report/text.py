@@ -16,7 +16,8 @@ from configgen.model.plain import plain
 from configgen.model.results import Footprint, Handshake, Verification
 from configgen.probe.names import ALERTS, name_of
 
-if TYPE_CHECKING:  # the inspector's types: loading them loads cryptography, which only inspect needs
+if TYPE_CHECKING:  # loading these loads cryptography, which only their commands need
+    from configgen.check import Stale
     from configgen.inspect import FileVerdict
     from configgen.inspection import Inspection
 
@@ -126,6 +127,17 @@ def header_diff(found: HeaderDiff) -> list[str]:
     for entry in found.weakened_removed:
         lines.append(f"no longer weakened: {entry}")
     return lines
+
+
+def stale(found: Stale) -> list[str]:
+    """What regenerating a file would change."""
+    if not found.exists:
+        return [f"{found.path} does not exist yet"]
+    if found.header is not None:
+        return header_diff(found.header)
+    changed = [f"  - {row}" for row in found.removed] + [f"  + {row}" for row in found.added]
+    return [f"{found.path}: {len(changed)} CONFIG_ lines change", *changed] if changed else [
+        f"{found.path}: only comments change (the reasons or the banner)"]
 
 
 def diagnosis(found: Diagnosis, kbs: Sequence[KnowledgeBase]) -> list[str]:
