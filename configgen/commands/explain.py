@@ -49,7 +49,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.explanations(codes, flag_sets))
         return 0
-    blocks = [text.explanation(c) for c in codes] + [text.flags(f) for f in flag_sets]
-    print("\n\n".join("\n".join(block) for block in blocks))
+    print("\n".join(text.explanations(codes, flag_sets)))
     return 0
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from configgen import kb, values
 from configgen.arguments import DEFAULT_PORT, parse_server
-from configgen.probe import Timeouts, probe, snapshot, text
+from configgen.probe import Timeouts, probe, snapshot
 from configgen.probe.plan import target_for
+from configgen.report import server
 from configgen.report.progress import Progress
 
 
@@ -52,5 +53,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json or args.output == "-":
         sys.stdout.write(snapshot.dumps(facts))
     else:
-        print("\n".join(text.render(facts)))
+        print("\n".join(server.render(facts)))
     return 0

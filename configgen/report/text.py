@@ -69,6 +69,14 @@ def flags(found: FlagsExplanation) -> list[str]:
     return lines
 
 
+def explanations(codes: Sequence[CodeExplanation], flag_sets: Sequence[FlagsExplanation]) -> list[str]:
+    """Each code, then each set of flags, a blank line between them."""
+    lines: list[str] = []
+    for i, block in enumerate([explanation(c) for c in codes] + [flags(f) for f in flag_sets]):
+        lines += ([""] if i else []) + block
+    return lines
+
+
 def review(found: Review) -> list[str]:
     if not found.findings:
         return [f"{found.where}: nothing missing, unneeded or risky for mbedTLS {found.version}"]
