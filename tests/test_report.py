@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from configgen.model.plain import plain
-from configgen.report.progress import Progress
+from configgen.report.progress import ProgressLine
 
 
 class Colour(str, Enum):
@@ -44,7 +44,7 @@ class _Terminal(io.StringIO):
 
 def test_progress_is_one_line_rewritten_on_a_terminal_and_erased_at_the_end():
     terminal = _Terminal()
-    with Progress(terminal, indent="  ") as progress:
+    with ProgressLine(terminal, indent="  ") as progress:
         progress.step("compiling")
         progress.probing("host:443")(3, "TLS 1.3")
     assert terminal.getvalue() == ("\r\033[K  compiling ...\r\033[K  probing host:443: 3 connections (TLS 1.3)"
@@ -53,7 +53,7 @@ def test_progress_is_one_line_rewritten_on_a_terminal_and_erased_at_the_end():
 
 def test_progress_is_silent_off_a_terminal():
     piped = io.StringIO()
-    with Progress(piped) as progress:
+    with ProgressLine(piped) as progress:
         progress.step("compiling")
         progress.probing("host:443")(1, "default ClientHello")
     assert piped.getvalue() == ""

@@ -17,7 +17,7 @@ from configgen.generate import Generated, generate
 from configgen.kb.model import LINES
 from configgen.output import current_text, write_if_changed
 from configgen.prove import Mode
-from configgen.report.progress import Progress
+from configgen.report.progress import ProgressLine
 
 ENV_COMMAND = "CONFIGGEN_COMMAND"
 
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     if fmt != "header":
         return _run_format(args, profile, fmt)
     tree_version = _tree_version(args.mbedtls_src, profile.mbedtls)
-    with Progress() as progress:
+    with ProgressLine() as progress:
         result = generate(profile, args.output, args.mbedtls, os.environ.get(ENV_COMMAND), args.offline,
                           args.debug, tree_version, verify=args.verify,
                           mbedtls_src=[args.mbedtls_src] if args.mbedtls_src else None, progress=progress.step)

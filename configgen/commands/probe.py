@@ -12,7 +12,7 @@ from configgen.arguments import DEFAULT_PORT, parse_server
 from configgen.probe import Timeouts, probe, snapshot
 from configgen.probe.plan import target_for
 from configgen.report import server
-from configgen.report.progress import Progress
+from configgen.report.progress import ProgressLine
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     host, port = parse_server(args.server)
     target = target_for(host, port, args.sni, tuple(args.alpn), args.mbedtls,
                         kb.load(args.mbedtls).suites, psk=args.psk)
-    with Progress() as progress:
+    with ProgressLine() as progress:
         facts = probe(target, Timeouts(args.timeout, args.timeout), args.deadline,
                       progress=progress.probing(target.where))
     if args.output and args.output != "-":

@@ -19,7 +19,7 @@ from configgen.model.certificates import Container
 from configgen.errors import CertificateError, ConfiggenError
 from configgen.kb.model import LINES
 from configgen.report import json, text
-from configgen.report.progress import Progress
+from configgen.report.progress import ProgressLine
 from configgen.model.results import VerifyServer
 from configgen.verify import Client, choose_tree, verify
 
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
                for host, port in map(parse_server, args.server)]
     client = _client(args)
     tree, line_from = choose_tree(header, args.mbedtls_src, args.mbedtls)
-    with Progress() as progress:
+    with ProgressLine() as progress:
         found = verify(header, tree, line_from, servers, client, progress.step,
                        client_auth=args.cert is not None)
     if args.json:

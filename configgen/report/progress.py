@@ -1,6 +1,6 @@
 """What a long-running command is doing, on one line it rewrites: silent off a terminal.
 
-    with Progress() as progress:
+    with ProgressLine() as progress:
         found = verify(..., progress=progress.step)            # "compiling mbedTLS 3.6.6 ..."
         facts = probe(..., progress=progress.probing(where))   # "probing host:443: 12 connections (...)"
 
@@ -18,7 +18,7 @@ from typing import TextIO
 _ERASE = "\r\033[K"  # back to the start of the line, and clear it
 
 
-class Progress:
+class ProgressLine:
     def __init__(self, stream: TextIO | None = None, indent: str = ""):
         self._stream = sys.stderr if stream is None else stream
         self._shown = self._stream.isatty()
@@ -44,7 +44,7 @@ class Progress:
             self._stream.write(_ERASE)
             self._stream.flush()
 
-    def __enter__(self) -> Progress:
+    def __enter__(self) -> ProgressLine:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,

@@ -10,6 +10,7 @@ from configgen.advise.diagnose import Diagnosis, suite_names
 from configgen.advise.diff import Change, HeaderDiff
 from configgen.advise.explain import CodeExplanation, FlagsExplanation, Part
 from configgen.advise.review import Review
+from configgen.check import Stale
 from configgen.kb.model import KnowledgeBase
 from configgen.model.certificates import CertFacts, KeyFacts, KeyType
 from configgen.model.plain import plain
@@ -17,7 +18,6 @@ from configgen.model.results import Footprint, Handshake, Verification
 from configgen.probe.names import ALERTS, name_of
 
 if TYPE_CHECKING:  # loading these loads cryptography, which only their commands need
-    from configgen.check import Stale
     from configgen.inspect import FileVerdict
     from configgen.inspection import Inspection
 
