@@ -15,10 +15,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from configgen import mbedbuild, output, resources
+from configgen.model.results import Footprint
 from configgen.sources import SourceTree
 
 CFLAGS = ("-Os", "-mcpu=cortex-m4", "-mthumb", "-ffunction-sections", "-fdata-sections")
@@ -31,21 +31,6 @@ DEVICE_CLIENT = (resources.path("data/footprint_client.c"), resources.path("data
 NOT_BARE_METAL = ("MBEDTLS_NET_C", "MBEDTLS_TIMING_C", "MBEDTLS_FS_IO",
                   "MBEDTLS_PSA_ITS_FILE_C", "MBEDTLS_PSA_CRYPTO_STORAGE_C",
                   "MBEDTLS_HAVE_TIME", "MBEDTLS_HAVE_TIME_DATE")
-
-
-@dataclass(frozen=True)
-class Footprint:
-    """Sizes in bytes of a library archive or a linked program, and how it was built."""
-
-    target: str  # "Cortex-M4 library", "host library" (archives) or "Cortex-M4 firmware" (linked)
-    compiler: str  # the compiler and flags, as a person would type them
-    text: int
-    data: int
-    bss: int
-
-    @property
-    def total(self) -> int:
-        return self.text + self.data + self.bss
 
 
 def bare_metal(tree: SourceTree, text: str) -> str:

@@ -18,15 +18,13 @@ import tempfile
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import Callable, Sequence
 
 from configgen import headerfile, output, sources
 from configgen.model.certificates import CertFacts
 from configgen.errors import ConfiggenError, ProbeError, SourceTreeError
 from configgen.model.profile import Profile, Server
-
-if TYPE_CHECKING:
-    from configgen import verify
+from configgen.model.results import Handshake, VerifyServer
 
 # What mbedtls_ssl_read returns when the server ends the connection or stays silent after
 # the test message: EOF, close_notify, a reset, the client's answer timeout (it did not like
@@ -127,7 +125,7 @@ def prove(text: str, profile: Profile, anchors: Sequence[CertFacts], mode: Mode,
     with tempfile.TemporaryDirectory(prefix="configgen-prove-") as work:
         setup = verify.Client(_anchors_file(anchors, Path(work)), profile.client_cert, profile.client_key)
         for server in profile.servers:
-            target = verify.Target(server.host, server.port, server.sni or server.host)
+            target = VerifyServer(server.host, server.port, server.sni or server.host)
             try:
                 result = verify.verify(header, tree, "the profile", [target],
                                        verify.Client(setup.ca, setup.cert, setup.key,
@@ -148,7 +146,7 @@ def prove(text: str, profile: Profile, anchors: Sequence[CertFacts], mode: Mode,
     return Proven(tree.version, tuple(proofs))
 
 
-def _proof(shaken: verify.Handshake, version: str) -> Proof:
+def _proof(shaken: Handshake, version: str) -> Proof:
     if shaken.ok:
         return Proof(shaken.server, shaken.result.removeprefix("ok: "), True)
     code = shaken.code.code if shaken.code is not None else None

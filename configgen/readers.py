@@ -3,7 +3,7 @@
 `read_bytes(path, kind)` stats the path before opening it, refuses anything but a regular
 file (a FIFO, device or socket would block or never end), opens it without blocking, caps
 its size by kind, and raises the kind's ConfiggenError naming the file for anything that
-goes wrong. `read_text`, `read_toml` and `read_json` add the decoding, and turn every
+goes wrong; `read_input` reads standard input for "-" too. `read_text`, `read_toml` and `read_json` add the decoding, and turn every
 decoding failure (bad UTF-8, syntax, numbers Python will not convert, nesting deep enough
 to exhaust the stack) into that same one-line error; `text_of` and `json_of` decode bytes
 already read the same way (for a caller that also hashes them).
@@ -81,6 +81,16 @@ def read_bytes(path: str | Path, kind: Kind, limit: int | None = None) -> bytes:
         raise fail(f"cannot be read: {error.strerror or error}", where=where) from None
     if len(data) > limit:
         raise fail(f"is more than {_size(limit)}; {kind.noun} is at most that", where=where)
+    return data
+
+
+def read_input(name: str, kind: Kind) -> bytes:
+    """The bytes of the file `name`, or of standard input for "-", capped as read_bytes caps them."""
+    if name != "-":
+        return read_bytes(name, kind)
+    data = sys.stdin.buffer.read(kind.limit + 1)
+    if len(data) > kind.limit:
+        raise kind.error(f"is more than {kind.limit // MIB} MB: not {kind.noun}", where="stdin")
     return data
 
 

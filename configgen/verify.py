@@ -26,15 +26,13 @@ from configgen.advise import causes as advice
 from configgen.advise.explain import (
     AdviceInputError,
     CodeExplanation,
-    FlagsExplanation,
     explain_code,
     explain_flags,
 )
 from configgen.errors import ConfiggenError, SourceTreeError
-from configgen.footprint import Footprint
 from configgen.headerfile import Header, HeaderError
 from configgen.kb.model import LINES
-from configgen.model.endpoint import endpoint
+from configgen.model.results import Footprint, Handshake, Step, Verification, VerifyServer
 from configgen.probe import transport
 
 HOST_TOOLS = ("cc", "ar", "size")  # what mbedbuild and the host footprint run
@@ -47,19 +45,6 @@ _UNDEFINED = re.compile(r"undefined reference to [`'](?P<symbol>\w+)'")
 
 
 @dataclass(frozen=True)
-class Target:
-    """A server to handshake with, and the name the client verifies and sends as SNI."""
-
-    host: str
-    port: int
-    name: str
-
-    @property
-    def where(self) -> str:
-        return endpoint(self.host, self.port)
-
-
-@dataclass(frozen=True)
 class Client:
     """What the test client loads and sends: trust anchors, its own credentials, a payload."""
 
@@ -67,46 +52,6 @@ class Client:
     cert: Path | None = None
     key: Path | None = None
     payload: tuple[str, ...] = ()  # client.c arguments for the round trip (--send TEXT, --mqtt 1)
-
-
-@dataclass(frozen=True)
-class Step:
-    """One build step: what it proved, or the compiler's errors, one line each."""
-
-    name: str  # "check_config.h", "library", "client"
-    ok: bool
-    detail: str
-    errors: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Handshake:
-    server: str  # host:port
-    name: str
-    ok: bool
-    result: str  # the client's last word: "ok: SUITE", "error -0x2700 in mbedtls_ssl_handshake"
-    code: CodeExplanation | None = None
-    flags: FlagsExplanation | None = None
-    heap_peak: int | None = None  # bytes, when valgrind measured the run
-    suite: str | None = None  # what the handshake negotiated, when it completed
-
-
-@dataclass(frozen=True)
-class Verification:
-    header: str
-    version: str  # of the tree: "3.6.6"
-    tree: str
-    line_from: str  # how the line was chosen: "--mbedtls-src", "the header's banner", ...
-    steps: tuple[Step, ...]
-    footprint: Footprint | None
-    footprint_note: str  # what was changed to measure it, or why it was not measured
-    firmware: Footprint | None  # the device client linked for Cortex-M4, when it could be
-    firmware_note: str  # why it was not, when it was not
-    handshakes: tuple[Handshake, ...]
-
-    @property
-    def ok(self) -> bool:
-        return all(s.ok for s in self.steps) and all(h.ok for h in self.handshakes)
 
 
 def choose_tree(header: Header, dirs: list[str] | None, line: str | None) -> tuple[sources.SourceTree, str]:
@@ -207,19 +152,19 @@ def _firmware(tree: sources.SourceTree, header: Header, bare: str,
             return None, f"device client not linked: {first}"
 
 
-def _handshake(program: Path, target: Target, address: str, setup: Client, header: Header,
+def _handshake(program: Path, server: VerifyServer, address: str, setup: Client, header: Header,
                kb: knowledge.KnowledgeBase, heap: bool) -> Handshake:
-    args = ["--name", target.name, *handshake.integration_arguments(header.text), *setup.payload]
+    args = ["--name", server.name, *handshake.integration_arguments(header.text), *setup.payload]
     if setup.cert is not None and setup.key is not None:
         args += ["--cert", str(setup.cert), "--key", str(setup.key)]
-    outcome = handshake.run_client(program, address, target.port, setup.ca, args, TIMEOUT,
+    outcome = handshake.run_client(program, address, server.port, setup.ca, args, TIMEOUT,
                                    heap=heap)
     if outcome.ok:
-        return Handshake(target.where, target.name, True, outcome.text, heap_peak=outcome.heap_peak,
+        return Handshake(server.where, server.name, True, outcome.text, heap_peak=outcome.heap_peak,
                          suite=outcome.suite)
     known = advice.load()
     flags = explain_flags(outcome.flags, kb, known) if outcome.flags else None
-    return Handshake(target.where, target.name, False, outcome.text,
+    return Handshake(server.where, server.name, False, outcome.text,
                      _decode(outcome.code, kb, known), flags, outcome.heap_peak, outcome.suite)
 
 
@@ -234,20 +179,20 @@ def _decode(code: int | None, kb: knowledge.KnowledgeBase, known: advice.Causes)
         return None
 
 
-def verify(header: Header, tree: sources.SourceTree, line_from: str, targets: Sequence[Target] = (),
+def verify(header: Header, tree: sources.SourceTree, line_from: str, servers: Sequence[VerifyServer] = (),
            setup: Client | None = None, progress: Callable[[str], None] = lambda _: None,
            client_auth: bool = False, measure: bool = True) -> Verification:
-    """Compile, measure and (with targets and a client setup) handshake; see the module doc.
+    """Compile, measure and (with servers and a client setup) handshake; see the module doc.
     `client_auth`: the device presents a certificate (the linked client parses its own);
     without `measure`, the footprint is left out (generate's proof needs only the handshakes)."""
     missing = [tool for tool in HOST_TOOLS if shutil.which(tool) is None]
     if missing:
         raise ConfiggenError(f"{', '.join(missing)} not found: verify compiles mbedTLS with the host's "
                              "C compiler and binutils", hint="apt-get install gcc binutils")
-    reached: list[tuple[Target, str]] = []  # and the numeric address the client connects to
-    for target in targets if setup is not None else ():  # before any build: bad input otherwise
-        progress(f"connecting to {target.where}")
-        reached.append((target, transport.reachable(target.host, target.port, target.where, CONNECT_TIMEOUT)))
+    reached: list[tuple[VerifyServer, str]] = []  # and the numeric address the client connects to
+    for server in servers if setup is not None else ():  # before any build: bad input otherwise
+        progress(f"connecting to {server.where}")
+        reached.append((server, transport.reachable(server.host, server.port, server.where, CONNECT_TIMEOUT)))
 
     def result(steps: list[Step], size: Footprint | None = None, note: str = "",
                linked: tuple[Footprint | None, str] = (None, ""),
@@ -277,7 +222,7 @@ def verify(header: Header, tree: sources.SourceTree, line_from: str, targets: Se
         progress("measuring the library's footprint")
         size, note, bare = _measure(tree, header, library)
         linked = _firmware(tree, header, bare, client_auth) if bare is not None else (None, "")
-    if not targets or setup is None:
+    if not servers or setup is None:
         return result(steps, size, note, linked)
     with tempfile.TemporaryDirectory(prefix="configgen-verify-") as work:
         progress("linking configgen's test client")
@@ -289,8 +234,8 @@ def verify(header: Header, tree: sources.SourceTree, line_from: str, targets: Se
         steps.append(Step("client", True, "configgen's test client (configgen/data/client.c) links"))
         kb = knowledge.load(tree.line)
         shaken = []
-        for target, address in reached:
-            progress(f"handshake with {target.where}")
-            shaken.append(_handshake(program, target, address, setup, header, kb,
+        for server, address in reached:
+            progress(f"handshake with {server.where}")
+            shaken.append(_handshake(program, server, address, setup, header, kb,
                                      measure and handshake.can_measure_heap()))
     return result(steps, size, note, linked, tuple(shaken))

@@ -97,3 +97,18 @@ def test_heap_is_sized_from_the_measured_peak(tmp_path):
     print(f"\nmeasured peak {measured.heap_peak:,} bytes -> CONFIG_MBEDTLS_HEAP_SIZE={size:,}")
     assert measured.heap_peak <= size < measured.heap_peak + 1024
     assert f"measured peak heap {measured.heap_peak:,} bytes" in text
+
+
+def test_the_formats_warn_as_the_header_does(tmp_path, capsys):
+    """Whichever files generate writes, the integrator reads the same warnings (here: the
+    profile's mbedTLS 2.28 is past its end of life)."""
+    from configgen.cli import main
+    from test_golden import GOLDEN
+
+    profile = str(GOLDEN / "mfl-small-heap" / "profile.toml")
+    assert main(["generate", "--offline", "--profile", profile, "-o", str(tmp_path / "mbedtls_config.h")]) == 0
+    header = capsys.readouterr().err.splitlines()[:-1]  # less "Wrote ..."
+    assert main(["generate", "--offline", "--profile", profile, "--format", "zephyr", "-o", str(tmp_path)]) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if line.startswith("configgen: warning: ")]
+    assert header and warned == header
+    assert "no longer maintained" in header[0]

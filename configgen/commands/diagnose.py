@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import replace
 
 from configgen import kb as knowledge
@@ -28,13 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def read_text(name: str) -> str:
     """The log's text (the I/O edge): binary files and empty logs are refused."""
-    if name == "-":
-        data = sys.stdin.buffer.read(LOG.limit + 1)
-        if len(data) > LOG.limit:
-            raise AdviceInputError(f"is more than {LOG.limit // readers.MIB} MB: not a debug log",
-                                   where="stdin")
-    else:
-        data = readers.read_bytes(name, LOG)
+    data = readers.read_input(name, LOG)
     if b"\0" in data:
         raise AdviceInputError("is a binary file, not a debug log", where=name)
     if not data.strip():

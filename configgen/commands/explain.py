@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
-from dataclasses import asdict
+import sys
 
 from configgen import kb as knowledge
 from configgen.advise import causes
@@ -19,7 +18,7 @@ from configgen.advise.explain import (
 from configgen.arguments import add_release_option
 from configgen.kb import releases
 from configgen.kb.model import LINES
-from configgen.report import text
+from configgen.report import json, text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,10 +47,8 @@ def run(args: argparse.Namespace) -> int:
     codes = [explain_code(parse_code(c), chosen, known, every, args.release) for c in args.codes]
     flag_sets = [explain_flags(parse_flags(f), chosen[-1], known) for f in args.flags]
     if args.json:
-        print(json.dumps({"codes": [asdict(c) for c in codes],
-                          "flags": [asdict(f) for f in flag_sets]}, indent=2))
+        sys.stdout.write(json.explanations(codes, flag_sets))
         return 0
-    blocks = [text.explanation(c) for c in codes] + [text.flags(f) for f in flag_sets]
-    print("\n\n".join("\n".join(block) for block in blocks))
+    print("\n".join(text.explanations(codes, flag_sets)))
     return 0
 

@@ -5,20 +5,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from configgen import headerfile
 from configgen import kb as knowledge
 from configgen import profile as profiles
 from configgen.model.profile import FORMATS, Profile
 from configgen import sources
 from configgen.advise import debughelp
 from configgen.errors import ConfiggenError, SourceTreeError
-from configgen.generate import generate
+from configgen.generate import Generated, generate
 from configgen.kb.model import LINES
 from configgen.output import current_text, write_if_changed
 from configgen.prove import Mode
+from configgen.report.progress import ProgressLine
 
 ENV_COMMAND = "CONFIGGEN_COMMAND"
 
@@ -64,36 +63,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _progress() -> Callable[[str], None]:
-    """What generate is doing, on a terminal (proving a header builds mbedTLS: a while)."""
-    if not sys.stderr.isatty():
-        return lambda _: None
-    return lambda what: print(f"configgen: {what}...", file=sys.stderr)
+def _warn(result: Generated) -> None:
+    """What the integrator must know of the header (the banner says it too), on stderr."""
+    said = [result.release.end_of_life] if result.release.end_of_life else []
+    said += [*result.notes, *result.options.warnings]
+    if result.proven is not None and result.proven.version is None:
+        said.append(f"the header is unverified: {result.proven.skipped}")
+    for warning in said:
+        print(f"configgen: warning: {warning}", file=sys.stderr)
 
 
-def _stale(path: Path, text: str) -> bool:
-    return (path.read_text() if path.is_file() else None) != text
+def _in_words(path: Path, old: str | None, new: str, line: str) -> list[str]:
+    """What regenerating `path` would change, in words."""
+    from configgen import check  # only --check reads what changes
+    from configgen.advise import causes
+    from configgen.report import text as report
 
-
-def _in_words(path: Path, text: str, line: str) -> list[str]:
-    """What regenerating `path` would change, in words (a header through configgen diff's
-    reading, an sdkconfig or prj.conf fragment as the CONFIG_ lines that change)."""
-    if not path.is_file():
-        return [f"{path} does not exist yet"]
-    if path.suffix == ".h":
-        from configgen.advise import causes  # only --check reads the header in words
-        from configgen.advise.diff import diff
-        from configgen.report import text as report
-
-        old = headerfile.parse(path.read_text(), str(path))
-        new = headerfile.parse(text, f"{path} (regenerated)")
-        return report.header_diff(diff(old, new, knowledge.load(line), causes.security()))
-    def settings(body: str) -> set[str]:
-        return {row for row in body.splitlines() if row.startswith("CONFIG_")}
-    was, now = settings(path.read_text()), settings(text)
-    changed = [f"  - {row}" for row in sorted(was - now)] + [f"  + {row}" for row in sorted(now - was)]
-    return [f"{path}: {len(changed)} CONFIG_ lines change", *changed] if changed else [
-        f"{path}: only comments change (the reasons or the banner)"]
+    return report.stale(check.stale(str(path), old, new, knowledge.load(line), causes.security()))
 
 
 def _tree_version(directory: str | None, line: str) -> str | None:
@@ -118,16 +104,12 @@ def run(args: argparse.Namespace) -> int:
     if fmt != "header":
         return _run_format(args, profile, fmt)
     tree_version = _tree_version(args.mbedtls_src, profile.mbedtls)
-    result = generate(profile, args.output, args.mbedtls, os.environ.get(ENV_COMMAND), args.offline,
-                      args.debug, tree_version, verify=args.verify,
-                      mbedtls_src=[args.mbedtls_src] if args.mbedtls_src else None, progress=_progress())
+    with ProgressLine() as progress:
+        result = generate(profile, args.output, args.mbedtls, os.environ.get(ENV_COMMAND), args.offline,
+                          args.debug, tree_version, verify=args.verify,
+                          mbedtls_src=[args.mbedtls_src] if args.mbedtls_src else None, progress=progress.step)
     text = result.text
-    if result.release.end_of_life:
-        print(f"configgen: warning: {result.release.end_of_life}", file=sys.stderr)
-    for warning in result.notes + result.options.warnings:
-        print(f"configgen: warning: {warning}", file=sys.stderr)
-    if result.proven is not None and result.proven.version is None:
-        print(f"configgen: warning: the header is unverified: {result.proven.skipped}", file=sys.stderr)
+    _warn(result)
     if args.debug and not args.check:
         print(f"{debughelp.cost(profile.mbedtls)}.\n\n{debughelp.snippet(profile.board.name)}",
               file=sys.stderr)
@@ -135,9 +117,10 @@ def run(args: argparse.Namespace) -> int:
         if args.output == "-":
             print("configgen: --check needs -o HEADER", file=sys.stderr)
             return 2
-        if current_text(Path(args.output)) != text:
+        old = current_text(Path(args.output))
+        if old != text:
             print(f"{args.output} is stale: run '{result.command}'", file=sys.stderr)
-            print("\n".join(_in_words(Path(args.output), text, profile.mbedtls)), file=sys.stderr)
+            print("\n".join(_in_words(Path(args.output), old, text, profile.mbedtls)), file=sys.stderr)
             return 1
         print(f"{args.output} is up to date")
         return 0
@@ -159,18 +142,18 @@ def _run_format(args: argparse.Namespace, profile: Profile, fmt: str) -> int:
                              where=args.output)
     out = generate_format(profile, fmt, args.output, args.mbedtls, os.environ.get(ENV_COMMAND),
                           args.offline, args.debug, args.heap_peak)
-    for warning in out.generated.options.warnings:
-        print(f"configgen: warning: {warning}", file=sys.stderr)
+    _warn(out.generated)
     if args.check:
         if args.output == "-":
             print("configgen: --check needs -o DIR", file=sys.stderr)
             return 2
-        stale = [(name, text) for name, text in out.files if _stale(directory / name, text)]
+        held = [(name, current_text(directory / name), text) for name, text in out.files]
+        stale = [(name, old, text) for name, old, text in held if old != text]
         if stale:
-            print(f"{', '.join(str(directory / n) for n, _ in stale)} stale: run '{out.generated.command}'",
+            print(f"{', '.join(str(directory / n) for n, _, _ in stale)} stale: run '{out.generated.command}'",
                   file=sys.stderr)
-            for name, text in stale:
-                print("\n".join(_in_words(directory / name, text, profile.mbedtls)), file=sys.stderr)
+            for name, old, text in stale:
+                print("\n".join(_in_words(directory / name, old, text, profile.mbedtls)), file=sys.stderr)
             return 1
         print(f"{args.output} is up to date")
         return 0

@@ -9,18 +9,18 @@ and lists what differs; `kb diff 3.6.6 3.6.7` lists what 3.6.7 changes.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
-from configgen import sources
+from configgen import readers, sources
 from configgen.arguments import add_source_option
-from configgen.errors import ConfiggenError
+from configgen.errors import ConfiggenError, KnowledgeBaseError
 from configgen.kb import changes, extract
 from configgen.kb.model import LINES, data_name
-from configgen.output import write_if_changed
+from configgen.output import current_text, write_if_changed
 
 _KB_DIR = Path(extract.__file__).parent
+_KB_FILE = readers.Kind("a knowledge base file", 64 * readers.MIB, KnowledgeBaseError)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,13 +52,13 @@ def run(args: argparse.Namespace) -> int:
                     hint=f"write it elsewhere with -o DIR, or see 'configgen kb diff {own} {tree.version}'")
             changed = write_if_changed(path, extract.dumps(data))
             print(f"{path}: {'written' if changed else 'no change'} (mbedTLS {tree.version})")
-        elif not path.is_file() or path.read_text() != extract.dumps(data):
+        elif (held := current_text(path)) != extract.dumps(data):
             own = sources.LINE_RELEASES[tree.line]
             stale.append(f"configgen: {path} is stale against mbedTLS {tree.version}; run 'configgen kb extract'"
                          if tree.version == own else
                          f"configgen: {path} (extracted from {own}) differs from mbedTLS {tree.version}:")
-            if path.is_file():
-                committed = json.loads(path.read_text())
+            if held is not None:
+                committed = readers.read_json(path, _KB_FILE)
                 stale += [f"  {line}" for line in _version_change(committed, data)
                           + changes.changes(committed, data)]
     for message in stale:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from configgen import kb, values
 from configgen.arguments import DEFAULT_PORT, parse_server
-from configgen.probe import Timeouts, probe, snapshot, text
+from configgen.probe import Timeouts, probe, snapshot
 from configgen.probe.plan import target_for
-
+from configgen.report import server
+from configgen.report.progress import ProgressLine
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,32 +41,17 @@ def _seconds(option: str) -> Callable[[str], float]:
     return lambda text_: values.seconds(text_, option)
 
 
-def _progress(where: str) -> Callable[[int, str], None] | None:
-    if not sys.stderr.isatty():
-        return None
-
-    def show(connections: int, question: str) -> None:
-        sys.stderr.write(f"\r\033[Kprobing {where}: {connections} connections ({question})")
-        sys.stderr.flush()
-
-    return show
-
-
 def run(args: argparse.Namespace) -> int:
     host, port = parse_server(args.server)
     target = target_for(host, port, args.sni, tuple(args.alpn), args.mbedtls,
                         kb.load(args.mbedtls).suites, psk=args.psk)
-    progress = _progress(target.where)
-    try:
+    with ProgressLine() as progress:
         facts = probe(target, Timeouts(args.timeout, args.timeout), args.deadline,
-                      progress=progress)
-    finally:
-        if progress is not None:
-            sys.stderr.write("\r\033[K")
+                      progress=progress.probing(target.where))
     if args.output and args.output != "-":
         snapshot.save(facts, Path(args.output))
     if args.json or args.output == "-":
         sys.stdout.write(snapshot.dumps(facts))
     else:
-        print("\n".join(text.render(facts)))
+        print("\n".join(server.render(facts)))
     return 0

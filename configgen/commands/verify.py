@@ -9,10 +9,7 @@ cannot load, a server that does not accept a TCP connection).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 
 from configgen import inspect as insp
@@ -20,11 +17,11 @@ from configgen.arguments import add_source_option, parse_server
 from configgen.model.certificates import Container
 from configgen.errors import CertificateError, ConfiggenError
 from configgen.kb.model import LINES
-from configgen.report import text
-from configgen.verify import Client, Target, choose_tree, verify
 from configgen import readers
-
-SCHEMA = 1
+from configgen.model.results import VerifyServer
+from configgen.report import json, text
+from configgen.report.progress import ProgressLine
+from configgen.verify import Client, choose_tree, verify
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,31 +88,17 @@ def _client(args: argparse.Namespace) -> Client | None:
     return Client(_loadable(args.ca, "certificates"), cert, key, payload)
 
 
-def _progress() -> Callable[[str], None]:
-    if not sys.stderr.isatty():
-        return lambda _: None
-
-    def show(doing: str) -> None:
-        sys.stderr.write(f"\r\033[K{doing} ...")
-        sys.stderr.flush()
-
-    return show
-
-
 def run(args: argparse.Namespace) -> int:
     header = readers.read_header(args.header)
-    servers = [parse_server(server) for server in args.server]
+    servers = [VerifyServer(host, port, args.name or host)
+               for host, port in map(parse_server, args.server)]
     client = _client(args)
-    targets = [Target(host, port, args.name or host) for host, port in servers]
     tree, line_from = choose_tree(header, args.mbedtls_src, args.mbedtls)
-    progress = _progress()
-    try:
-        found = verify(header, tree, line_from, targets, client, progress, client_auth=args.cert is not None)
-    finally:
-        if sys.stderr.isatty():
-            sys.stderr.write("\r\033[K")
+    with ProgressLine() as progress:
+        found = verify(header, tree, line_from, servers, client, progress.step,
+                       client_auth=args.cert is not None)
     if args.json:
-        print(json.dumps({"schema": SCHEMA, "ok": found.ok, **asdict(found)}, indent=2))
+        sys.stdout.write(json.verification(found))
     else:
         print("\n".join(text.verification(found)))
     return 0 if found.ok else 1

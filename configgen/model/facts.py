@@ -18,6 +18,7 @@ from typing import Any
 
 from configgen.errors import ProbeError
 from configgen.model.endpoint import endpoint
+from configgen.model.plain import plain
 
 SCHEMA = "configgen-probe/1"
 
@@ -144,7 +145,7 @@ class ServerFacts:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict in field order; bytes as base64."""
-        data: dict[str, Any] = _dump(self)
+        data: dict[str, Any] = plain(self)
         return data
 
     @classmethod
@@ -161,18 +162,6 @@ class ServerFacts:
         except (TypeError, ValueError, KeyError) as error:
             raise ProbeError(f"malformed probe snapshot: {error}") from None
         return facts
-
-
-def _dump(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, tuple):
-        return [_dump(v) for v in value]
-    return value
 
 
 def _load(kind: Any, data: Any, where: str) -> Any:

@@ -10,12 +10,16 @@ from configgen.advise.diagnose import Diagnosis, suite_names
 from configgen.advise.diff import Change, HeaderDiff
 from configgen.advise.explain import CodeExplanation, FlagsExplanation, Part
 from configgen.advise.review import Review
+from configgen.check import Stale
 from configgen.kb.model import KnowledgeBase
+from configgen.model.certificates import CertFacts, KeyFacts, KeyType
+from configgen.model.plain import plain
+from configgen.model.results import Footprint, Handshake, Verification
 from configgen.probe.names import ALERTS, name_of
 
-if TYPE_CHECKING:  # result types only: verify and footprint run compilers and servers
-    from configgen.footprint import Footprint
-    from configgen.verify import Handshake, Verification
+if TYPE_CHECKING:  # loading these loads cryptography, which only their commands need
+    from configgen.model.verdicts import FileVerdict
+    from configgen.inspection import Inspection
 
 
 def _hex(value: int) -> str:
@@ -62,6 +66,14 @@ def flags(found: FlagsExplanation) -> list[str]:
         lines += causes(reading.causes, "    ")
     if found.unknown_bits:
         lines.append(f"  0x{found.unknown_bits:X}: no flag of mbedTLS {found.version} has these bits")
+    return lines
+
+
+def explanations(codes: Sequence[CodeExplanation], flag_sets: Sequence[FlagsExplanation]) -> list[str]:
+    """Each code, then each set of flags, a blank line between them."""
+    lines: list[str] = []
+    for i, block in enumerate([explanation(c) for c in codes] + [flags(f) for f in flag_sets]):
+        lines += ([""] if i else []) + block
     return lines
 
 
@@ -123,6 +135,17 @@ def header_diff(found: HeaderDiff) -> list[str]:
     for entry in found.weakened_removed:
         lines.append(f"no longer weakened: {entry}")
     return lines
+
+
+def stale(found: Stale) -> list[str]:
+    """What regenerating a file would change."""
+    if not found.exists:
+        return [f"{found.path} does not exist yet"]
+    if found.header is not None:
+        return header_diff(found.header)
+    changed = [f"  - {row}" for row in found.removed] + [f"  + {row}" for row in found.added]
+    return [f"{found.path}: {len(changed)} CONFIG_ lines change", *changed] if changed else [
+        f"{found.path}: only comments change (the reasons or the banner)"]
 
 
 def diagnosis(found: Diagnosis, kbs: Sequence[KnowledgeBase]) -> list[str]:
@@ -226,4 +249,102 @@ def verification(found: Verification) -> list[str]:
     failed = [s.name for s in found.steps if not s.ok] + [
         f"handshake with {h.server}" for h in found.handshakes if not h.ok]
     lines.append(f"FAILED: {', '.join(failed)}" if failed else "verified")
+    return lines
+
+
+def _parse_result(verdict: FileVerdict) -> str:
+    if verdict.parses_by_default:
+        return "parses (returns 0)"
+    if verdict.result is None:
+        return "fails"
+    return (f"fails: {verdict.result} certificate(s) refused" if verdict.result > 0
+            else f"fails with -0x{-verdict.result:04X}")
+
+
+def _problems(found: Inspection) -> list[str]:
+    """Each problem once, with the lines it is a problem for ("mbedTLS 2.28 and 3.6")."""
+    merged: dict[tuple[str, str, str], list[str]] = {}
+    for located in found.problems:
+        p, spelled = located.problem, f"mbedTLS {located.line}"
+        key = (p.severity.value, p.message.replace(spelled, "mbedTLS {line}"), p.fix.replace(spelled, "mbedTLS {line}"))
+        merged.setdefault(key, []).append(located.line)
+    if not merged:
+        return ["No problems found."]
+    lines = ["Problems"]
+    for (severity, message, fix), found_on in merged.items():
+        joined = " and ".join(found_on)
+        lines.append(f"  {severity:7} [{joined}] {message.replace('{line}', joined)}")
+        lines.append(f"          fix: {fix.replace('{line}', joined)}")
+    return lines
+
+
+def _chains(found: Inspection) -> list[str]:
+    reports = [(line.line, line.chain) for line in found.lines if line.chain is not None]
+    if not reports:
+        return []
+    lines = ["", f"Chain (host {found.host or 'not checked'}, at {plain(found.at)})"]
+    for line, chain in reports:
+        if not chain.verified:
+            lines.append(f"  mbedTLS {line}: nothing to verify: no certificate of the chain parses")
+            continue
+        verdict = ("verifies" if chain.flags == 0
+                   else f"fails: flags 0x{chain.flags:08x} {' '.join(chain.flag_names)}")
+        lines.append(f"  mbedTLS {line}: {verdict}")
+        lines.append(f"    path: {' -> '.join(chain.path)}")
+    return lines
+
+
+def _certificate(cert: CertFacts, own: bool) -> list[str]:
+    key = cert.public_key
+    key_text = f"EC {key.curve}" if key.type is KeyType.EC else f"{key.type.value.upper()}-{key.bits}"
+    lines = [f"    {cert.index + 1}. {cert.subject}"
+             + ("  (the device's own certificate: it matches a key given)" if own else ""),
+             f"       issuer {cert.issuer}",
+             f"       {key_text}, signed {cert.signature.name}, valid {plain(cert.not_before)[:10]} to "
+             f"{plain(cert.not_after)[:10]}" + (", CA" if cert.is_ca else "")]
+    if cert.dns_names or cert.ip_addresses:
+        lines.append(f"       names {', '.join(cert.dns_names + cert.ip_addresses)}")
+    critical = [e.name for e in cert.extensions if e.critical]
+    if critical:
+        lines.append(f"       critical extensions {', '.join(critical)}")
+    return lines
+
+
+def _key(key: KeyFacts) -> str:
+    sealed = key.encryption
+    how = ", ".join(v for v in (sealed.scheme, sealed.cipher, sealed.hash) if v) if sealed else ""
+    return (f"    private key: {key.public_key.type.value.upper()} "
+            f"{key.public_key.curve or key.public_key.bits}{f' (encrypted: {how})' if sealed else ''}")
+
+
+def _files(found: Inspection) -> list[str]:
+    parsed = {(v.source, line.line): v for line in found.lines for v in line.files}
+    lines = ["", "Files"]
+    for f in found.files:
+        lines.append(f"  {f.source} ({f.container.value}): {len(f.certificates)} certificate(s), "
+                     f"{len(f.keys)} key(s)")
+        results = [(line.line, parsed[(f.source, line.line)]) for line in found.lines
+                   if (f.source, line.line) in parsed]
+        if results:
+            lines.append("    mbedtls_x509_crt_parse_file(), default configuration: " + "; ".join(
+                f"{line} {_parse_result(v)}" for line, v in results))
+        for cert in f.certificates:
+            lines += _certificate(cert, cert.label in found.own)
+        lines += [_key(k) for k in f.keys]
+    return lines
+
+
+def inspection(found: Inspection) -> list[str]:
+    """Problems first, then the chain, the files, and what the device needs."""
+    lines = _problems(found) + _chains(found) + _files(found) + ["", "What the device needs"]
+    for line in found.lines:
+        lines.append(f"  mbedTLS {line.line}:")
+        for need in line.needs:
+            lines.append(f"    {f'{need.option} >= {need.value}' if need.value else need.option}")
+            lines += [f"        via {reason}" for reason in need.reasons]
+    for line in found.lines:
+        for c in line.certificates:
+            if c.verdict.callback:
+                lines += ["", f"Extension callback for {c.verdict.label} (mbedTLS {line.line}):",
+                          c.verdict.callback]
     return lines

@@ -1,4 +1,4 @@
-"""ServerFacts as lines a person reads in a terminal (pure; the command prints them)."""
+"""ServerFacts as lines a person reads in a terminal (`configgen probe`; pure, the command prints them)."""
 
 from __future__ import annotations
 

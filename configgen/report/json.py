@@ -1,0 +1,69 @@
+"""Results as JSON for machines: every command's --json, written one way.
+
+Each result becomes plain data through configgen/model/plain.py, the one conversion (the
+probe snapshot uses it too; `configgen probe --json` prints the snapshot document of
+docs/probe-snapshot.md, which configgen/probe/snapshot.py writes). The shapes:
+
+- verify: {"schema": 1, "ok", and the fields of Verification (configgen/model/results.py)}
+- explain: {"codes": [CodeExplanation], "flags": [FlagsExplanation]}
+- inspect, keys sorted:
+
+    {"schema": 1, "at": ISO time, "host", "lines": ["2.28", "3.6"],
+     "files": [{"source", "container", "certificates": [CertFacts without der], "keys": [KeyFacts]}],
+     "verdicts": {line: [{"role", "label", "parses_by_default", "parse_error", "needs": [Need],
+                          "problems": [Problem], "callback": C source or null}]},
+     "file_verdicts": {line: [{"source", "parses_by_default", "result", "problems"}]}
+        (what mbedtls_x509_crt_parse_file() returns for each file holding certificates),
+     "keys": {line: [{"label", "key", "encryption", "matches": [certificate labels], "needs", "problems"}]},
+     "file_needs": [Need],
+     "chains": {line: ChainReport} (only with --ca),
+     "problems": [{"line", "where", "severity", "code", "message", "fix", "error"}]}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING, Any
+
+from configgen.model.plain import plain
+from configgen.model.results import Verification
+
+if TYPE_CHECKING:  # loading the inspector loads cryptography, which only inspect needs
+    from configgen.advise.explain import CodeExplanation, FlagsExplanation
+    from configgen.inspection import Inspection
+
+VERIFY_SCHEMA = 1
+INSPECT_SCHEMA = 1
+
+
+def _document(found: Any, indent: int = 2, sort_keys: bool = False, omit: Collection[str] = ()) -> str:
+    """`found` as indented JSON text with a final newline (`omit`: fields left out)."""
+    return json.dumps(plain(found, omit), indent=indent, sort_keys=sort_keys) + "\n"
+
+
+def verification(found: Verification) -> str:
+    return _document({"schema": VERIFY_SCHEMA, "ok": found.ok, **plain(found)})
+
+
+def explanations(codes: Sequence[CodeExplanation], flags: Sequence[FlagsExplanation]) -> str:
+    return _document({"codes": codes, "flags": flags})
+
+
+def inspection(found: Inspection) -> str:
+    """The DER of certificates is left out: the files hold it."""
+    data = {
+        "schema": INSPECT_SCHEMA,
+        "at": found.at,
+        "host": found.host,
+        "lines": [line.line for line in found.lines],
+        "files": found.files,
+        "file_needs": found.file_needs,
+        "verdicts": {line.line: [{"role": c.role, **plain(c.verdict)} for c in line.certificates]
+                     for line in found.lines},
+        "file_verdicts": {line.line: line.files for line in found.lines},
+        "keys": {line.line: line.keys for line in found.lines},
+        "chains": {line.line: line.chain for line in found.lines if line.chain is not None},
+        "problems": [{"line": p.line, "where": p.where, **plain(p.problem)} for p in found.problems],
+    }
+    return _document(data, indent=1, sort_keys=True, omit=("der",))
