@@ -23,12 +23,8 @@ from pathlib import Path
 from configgen import footprint, handshake, headerfile, mbedbuild, sources
 from configgen import kb as knowledge
 from configgen.advise import causes as advice
-from configgen.advise.explain import (
-    AdviceInputError,
-    CodeExplanation,
-    explain_code,
-    explain_flags,
-)
+from configgen.advise.explain import AdviceInputError, explain_code, explain_flags
+from configgen.model.explanations import CodeExplanation
 from configgen.errors import ConfiggenError, SourceTreeError
 from configgen.headerfile import Header, HeaderError
 from configgen.kb.model import LINES

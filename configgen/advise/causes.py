@@ -12,17 +12,7 @@ import tomllib
 
 from configgen import resources
 from configgen.errors import KnowledgeBaseError
-
-
-@dataclass(frozen=True)
-class Cause:
-    """A common reason for an error code or verify flag, and what to do about it."""
-
-    why: str
-    fix: str
-    options: tuple[str, ...]  # the options the fix enables or raises
-    check: str  # the configgen command that checks it
-    shrink: tuple[str, ...] = ()  # the options the fix makes smaller
+from configgen.model.explanations import Cause
 
 
 @dataclass(frozen=True)

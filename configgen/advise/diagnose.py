@@ -17,7 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from configgen.advise.causes import Cause, Causes
+from configgen.advise.causes import Causes
+from configgen.model.explanations import Cause
 from configgen.advise.explain import AdviceInputError, read_code
 from configgen.kb import releases
 from configgen.kb.errcodes import split

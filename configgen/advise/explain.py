@@ -12,14 +12,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from configgen.advise.causes import Cause, Causes
+from configgen.advise.causes import Causes
+from configgen.model.explanations import Cause
 from configgen.errors import ConfiggenError
 from configgen.kb import releases
 from configgen.values import echo
 from configgen.kb.errcodes import describe, describe_flags, split
-from configgen.kb.model import ErrorCode, KnowledgeBase, VerifyFlag
+from configgen.kb.model import KnowledgeBase
+from configgen.model.explanations import (
+    CodeExplanation,
+    ErrorCode,
+    FlagReading,
+    FlagsExplanation,
+    Part,
+    Reading,
+)
 
 
 class AdviceInputError(ConfiggenError):
@@ -63,42 +71,6 @@ def parse_flags(text: str) -> int:
     if negative or value == 0 or value > 0xFFFFFFFF:
         raise AdviceInputError(f"'{echo(text)}' is not a set of X.509 verify flags (e.g. 0x08)")
     return value
-
-
-@dataclass(frozen=True)
-class Part:
-    """One part of a code as one line names it (None when the line does not define it)."""
-
-    level: str  # "high", "low", or "whole" for a code matched as it stands
-    value: int  # the part's own code, negative
-    error: ErrorCode | None
-    aliases: tuple[str, ...] = ()
-    elsewhere: tuple[tuple[str, str], ...] = ()  # (version, name) of lines that define it
-
-
-@dataclass(frozen=True)
-class Reading:
-    """What one mbedTLS line (and release) says about a code."""
-
-    line: str
-    version: str  # the release read for: its facts add causes
-    strerror: str  # exactly what mbedtls_strerror prints in that line
-    parts: tuple[Part, ...]
-    causes: tuple[Cause, ...]
-
-    @property
-    def known(self) -> bool:
-        return all(p.error is not None for p in self.parts)
-
-
-@dataclass(frozen=True)
-class CodeExplanation:
-    code: int
-    readings: tuple[Reading, ...]
-
-    @property
-    def hex(self) -> str:
-        return f"-0x{-self.code:04X}"
 
 
 def _named(kb: KnowledgeBase, code: int) -> tuple[ErrorCode | None, tuple[str, ...]]:
@@ -178,21 +150,6 @@ def explain_code(code: int, kbs: Sequence[KnowledgeBase], causes: Causes,
             "check the digits: mbedTLS codes are negative, such as -0x2700 or -9984",
         )
     return CodeExplanation(code, readings)
-
-
-@dataclass(frozen=True)
-class FlagReading:
-    flag: VerifyFlag
-    causes: tuple[Cause, ...]
-
-
-@dataclass(frozen=True)
-class FlagsExplanation:
-    value: int
-    version: str
-    info: str  # exactly what mbedtls_x509_crt_verify_info prints (prefix "")
-    flags: tuple[FlagReading, ...]
-    unknown_bits: int
 
 
 def explain_flags(value: int, kb: KnowledgeBase, causes: Causes) -> FlagsExplanation:

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from configgen.errors import KnowledgeBaseError
-from configgen.kb.model import ErrorCode, VerifyFlag
+from configgen.model.explanations import ErrorCode, VerifyFlag
 from configgen.sources import SourceTree
 
 GENERATOR = "scripts/generate_errors.pl"

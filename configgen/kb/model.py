@@ -10,6 +10,7 @@ from typing import Any, Mapping, Sequence
 from configgen import resources
 from configgen.errors import ConfiggenError, KnowledgeBaseError
 from configgen.kb import cpp
+from configgen.model.explanations import ErrorCode, VerifyFlag
 
 SCHEMA = 1
 LINES = ("2.28", "3.6")
@@ -53,29 +54,6 @@ class Suite:
     flags: tuple[str, ...]
     guard: str
     requires: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ErrorCode:
-    """One MBEDTLS_ERR_* code; `module - description` is what strerror prints for it."""
-
-    code: int
-    hex: str
-    name: str
-    module: str
-    level: str
-    description: str
-    header: str
-    alias_of: str | None = None  # 2.28's deprecated duplicate names
-
-
-@dataclass(frozen=True)
-class VerifyFlag:
-    """One X.509 verify flag and the text mbedtls_x509_crt_verify_info prints for it."""
-
-    bit: int
-    name: str
-    description: str
 
 
 @dataclass(frozen=True, eq=False)  # identity: one object per loaded line, usable as a cache key

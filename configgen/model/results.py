@@ -7,12 +7,9 @@ return these; report/ renders them without loading those modules.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 from configgen.model.endpoint import endpoint
 
-if TYPE_CHECKING:  # annotations only, until the advisor's explanations join the model floor
-    from configgen.advise.explain import CodeExplanation, FlagsExplanation
+from configgen.model.explanations import CodeExplanation, FlagsExplanation
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from configgen.model.plain import plain
 from configgen.model.results import Verification
 
 if TYPE_CHECKING:  # loading the inspector loads cryptography, which only inspect needs
-    from configgen.advise.explain import CodeExplanation, FlagsExplanation
+    from configgen.model.explanations import CodeExplanation, FlagsExplanation
     from configgen.inspection import Inspection
 
 VERIFY_SCHEMA = 1

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from configgen.advise.causes import Cause
+from configgen.model.explanations import Cause
 from configgen.advise.diagnose import Diagnosis, suite_names
 from configgen.advise.diff import Change, HeaderDiff
-from configgen.advise.explain import CodeExplanation, FlagsExplanation, Part
+from configgen.model.explanations import CodeExplanation, FlagsExplanation, Part
 from configgen.advise.review import Review
 from configgen.check import Stale
 from configgen.kb.model import KnowledgeBase
