@@ -26,7 +26,8 @@ from configgen.probe import snapshot
 from configgen.model.facts import ServerFacts
 from configgen.model.inputs import Certificate, ProbedServer
 from configgen.model.profile import Override, Profile, Server
-from configgen.prove import Mode, Proven, prove
+from configgen.model.results import Proven
+from configgen.prove import Mode, prove
 from configgen.render import HeaderContext, render_header
 from configgen.resolve import resolve
 

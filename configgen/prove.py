@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Callable, Sequence
@@ -24,7 +23,7 @@ from configgen import headerfile, output, sources
 from configgen.model.certificates import CertFacts
 from configgen.errors import ConfiggenError, ProbeError, SourceTreeError
 from configgen.model.profile import Profile, Server
-from configgen.model.results import Handshake, VerifyServer
+from configgen.model.results import Handshake, Proof, Proven, VerifyServer
 
 # What mbedtls_ssl_read returns when the server ends the connection or stays silent after
 # the test message: EOF, close_notify, a reset, the client's answer timeout (it did not like
@@ -45,31 +44,6 @@ class VerificationFailed(ConfiggenError):
     """The header does not work with a server (or, with --verify, could not be tried)."""
 
     exit_code = 1
-
-
-@dataclass(frozen=True)
-class Proof:
-    server: str
-    suite: str  # what the handshake negotiated
-    round_trip: bool  # False: the server did not answer the test message (protocol not known)
-
-
-@dataclass(frozen=True)
-class Proven:
-    """What the banner says of the header's verification."""
-
-    version: str | None  # of the tree it was built against; None: not verified
-    proofs: tuple[Proof, ...] = ()
-    skipped: str = ""  # why it was not verified
-
-    def banner(self) -> tuple[str, ...]:
-        if self.version is None:
-            return (f"not verified: {self.skipped}",)
-        return tuple(
-            f"{p.server}: mbedTLS {self.version}, handshake {p.suite}"
-            + (" and one round trip" if p.round_trip
-               else " (the server did not answer the test message: round trip not tried)")
-            for p in self.proofs)
 
 
 def payload(server: Server) -> tuple[str, ...]:
