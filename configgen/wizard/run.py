@@ -35,6 +35,7 @@ from configgen.probe import Target, Timeouts, probe, snapshot
 from configgen.probe.plan import target_for
 from configgen.probe.runner import Progress
 from configgen.prove import Mode, prove
+from configgen.report.progress import ProgressLine
 from configgen.sdk import outputs
 from configgen.wizard.answers import State, existing_answers
 from configgen.wizard.findings import enabled_lines, findings, findings_table, summary
@@ -75,14 +76,6 @@ def _alpn(answers: Answers, index: int) -> tuple[str, ...]:
 def probe_live(where: Target, progress: Progress) -> ServerFacts:
     """The real probe, as `configgen generate` runs it."""
     return probe(where, Timeouts(5.0, 5.0), 30.0, progress=progress)
-
-
-def _show_progress(where: str) -> Progress:
-    def show(connections: int, question: str) -> None:
-        sys.stdout.write(f"\r\033[K  probing {where}: {connections} connections ({question})")
-        sys.stdout.flush()
-
-    return show
 
 
 # --- the undo transaction --------------------------------------------------------------------
@@ -178,12 +171,10 @@ class Wizard:
 
     def _probe(self, state: State, index: int, line: str) -> None:
         where = target(state.layered(), index, line)
-        progress = _show_progress(where.where)
-        progress(0, f"mbedTLS {line} suites")
-        try:
+        with ProgressLine(sys.stdout, indent="  ") as shown:
+            progress = shown.probing(where.where)
+            progress(0, f"mbedTLS {line} suites")
             facts = self.probe(where, progress)
-        finally:
-            sys.stdout.write("\r\033[K")
         state.facts[index] = facts
         print(f"  {summary(facts)}")
 
