@@ -309,7 +309,7 @@ class Sdk(Protocol):
 
 
 @dataclass(frozen=True)
-class Target:
+class TargetRelease:
     """The release a header is for, and where configgen learnt it."""
 
     release: str
@@ -317,14 +317,14 @@ class Target:
 
 
 def target(line: str, tested: str, board: str, sdks: Sequence[Sdk],
-           tree_version: str | None = None) -> Target:
+           tree_version: str | None = None) -> TargetRelease:
     """The release of `line` a header targets: the user's tree, else the release the board's
     SDK ships, else the line's tested release."""
     if tree_version:
-        return Target(tree_version, "read from the tree given with --mbedtls-src")
+        return TargetRelease(tree_version, "read from the tree given with --mbedtls-src")
     for sdk in sdks:
         if line_of(sdk.mbedtls) == line:
-            return Target(sdk.mbedtls, f"board {board}: {sdk.name} {sdk.version} ships it "
+            return TargetRelease(sdk.mbedtls, f"board {board}: {sdk.name} {sdk.version} ships it "
                                        f"(source: {sdk.source})")
-    return Target(tested, f"the tested release of mbedTLS {line} (board {board} names no {line} "
+    return TargetRelease(tested, f"the tested release of mbedTLS {line} (board {board} names no {line} "
                           "release)")
