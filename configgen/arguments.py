@@ -45,3 +45,17 @@ def release_type(value: str) -> releases.ReleaseFacts:
     if problem:
         raise argparse.ArgumentTypeError(problem)
     return releases.facts_for(value)
+
+
+REPORT_FORMATS = ("text", "json", "markdown")
+
+
+def add_report_format(parser: argparse.ArgumentParser) -> None:
+    """--format text|json|markdown, and --json for --format json: how a command that reports
+    prints its result (report/: text for a person, JSON for machines, Markdown for a
+    pull-request comment)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--format", choices=REPORT_FORMATS, default="text",
+                       help="text (default), json for machines, markdown for a pull-request comment")
+    group.add_argument("--json", dest="format", action="store_const", const="json",
+                       help="the same as --format json")
