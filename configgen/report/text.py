@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from configgen.model.explanations import Cause
-from configgen.advise.diagnose import Diagnosis, suite_names
+from configgen.advise.diagnose import Diagnosis, Trace, suite_names
 from configgen.advise.diff import Change, HeaderDiff
 from configgen.model.explanations import CodeExplanation, FlagsExplanation, Part
 from configgen.advise.review import Review
@@ -148,52 +148,58 @@ def stale(found: Stale) -> list[str]:
         f"{found.path}: only comments change (the reasons or the banner)"]
 
 
-def diagnosis(found: Diagnosis, kbs: Sequence[KnowledgeBase]) -> list[str]:
-    trace = found.trace
+def log_title(trace: Trace) -> str:
+    """"mbedTLS 3.6.6 debug log": the release (or line) the log's banner names."""
+    return f"mbedTLS {trace.version or trace.line or '(line not in the log)'} debug log"
+
+
+def trace_facts(trace: Trace, kbs: Sequence[KnowledgeBase], code: Callable[[str], str] = str) -> list[str]:
+    """What the log shows of the handshake, a fact a line ("ClientHello: ...", "reached: ...");
+    suites are named from the knowledge base of the log's line. `code` marks the names and
+    numbers in a fact (Markdown's code spans; text leaves them as they are)."""
     kb = next((k for k in kbs if k.line == trace.line), None)
-    head = f"mbedTLS {trace.version or trace.line or '(line not in the log)'} debug log"
-    lines = [head]
+    facts = []
     hello = []
     if trace.max_version:
-        hello.append(f"max version {trace.max_version}")
+        hello.append(f"max version {code(trace.max_version)}")
     if trace.suites:
-        hello.append(f"suites ({len(trace.suites)}): {suite_names(trace.suites, kb, 12)}")
+        hello.append(f"suites ({len(trace.suites)}): {code(suite_names(trace.suites, kb, 12))}")
     if trace.sni:
-        hello.append(f"SNI '{trace.sni}'")
+        hello.append(f"SNI '{code(trace.sni)}'")
     if trace.extensions:
-        hello.append(f"extensions: {', '.join(trace.extensions)}")
+        hello.append(f"extensions: {', '.join(map(code, trace.extensions))}")
     if trace.groups:
-        hello.append(f"groups: {', '.join(trace.groups)}")
+        hello.append(f"groups: {', '.join(map(code, trace.groups))}")
     if hello:
-        lines.append(f"  ClientHello: {'; '.join(hello)}")
+        facts.append(f"ClientHello: {'; '.join(hello)}")
     server = []
     if trace.chosen_suite is not None:
         suite = kb.suite(trace.chosen_suite) if kb else None
-        server.append(f"chose 0x{trace.chosen_suite:04X}" + (f" {suite.name}" if suite else ""))
+        server.append(f"chose {code(f'0x{trace.chosen_suite:04X}' + (f' {suite.name}' if suite else ''))}")
     if trace.subjects:
-        server.append(f"sent certificates for {'; '.join(trace.subjects)}")
+        server.append(f"sent certificates for {'; '.join(map(code, trace.subjects))}")
     elif trace.certificate_seen:
         server.append("sent its certificate")
     if "parse certificate request" in trace.steps and "parse certificate request" not in trace.skipped:
         server.append("asked for a client certificate")
     if server:
-        lines.append(f"  server: {'; '.join(server)}")
+        facts.append(f"server: {'; '.join(server)}")
     if trace.reached:
-        lines.append(f"  reached: {trace.reached}")
-    for level, alert in trace.alerts_received:
-        lines.append(f"  alert received: {'fatal' if level == 2 else 'warning'} {alert} "
-                     f"({name_of(ALERTS, alert)})")
-    for level, alert in trace.alerts_sent:
-        lines.append(f"  alert sent: {'fatal' if level == 2 else 'warning'} {alert} "
-                     f"({name_of(ALERTS, alert)})")
-    for site in trace.errors:
-        lines.append(f"  error: {site.function}() returned -0x{-site.code:04X}")
+        facts.append(f"reached: {code(trace.reached)}")
+    for way, alerts in (("received", trace.alerts_received), ("sent", trace.alerts_sent)):
+        facts += [f"alert {way}: {'fatal' if level == 2 else 'warning'} {alert} ({code(name_of(ALERTS, alert))})"
+                  for level, alert in alerts]
+    facts += [f"error: {code(f'{site.function}()')} returned {code(f'-0x{-site.code:04X}')}"
+              for site in trace.errors]
     if trace.final is not None:
-        where = f" in {trace.final.function}" if trace.final.function else ""
-        lines.append(f"  the application saw -0x{-trace.final.code:04X}{where}")
-    lines += [f"cause ({found.cause}): {found.summary}", f"  fix: {found.fix}",
-              f"  check: {found.check}"]
-    return lines
+        where = f" in {code(trace.final.function)}" if trace.final.function else ""
+        facts.append(f"the application saw {code(f'-0x{-trace.final.code:04X}')}{where}")
+    return facts
+
+
+def diagnosis(found: Diagnosis, kbs: Sequence[KnowledgeBase]) -> list[str]:
+    return [log_title(found.trace), *(f"  {fact}" for fact in trace_facts(found.trace, kbs)),
+            f"cause ({found.cause}): {found.summary}", f"  fix: {found.fix}", f"  check: {found.check}"]
 
 
 MAX_ERRORS = 10  # compiler errors shown per step; --json has them all
