@@ -18,6 +18,19 @@ docs/probe-snapshot.md, which configgen/probe/snapshot.py writes). The shapes:
      "file_needs": [Need],
      "chains": {line: ChainReport} (only with --ca),
      "problems": [{"line", "where", "severity", "code", "message", "fix", "error"}]}
+- diagnose: {"schema": 1, "cause": id (no-common-suite, untrusted-chain, ...), "summary", "fix",
+  "check", "code": the error the application saw (an int, -30592) or null,
+  "trace": the fields of Trace (configgen/advise/diagnose.py): what the log shows, suites as
+  IANA ids (ints), alerts as [level, description], errors as [{"function", "code"}]}
+- review: {"schema": 1, "failing": whether the findings fail the review (exit 1), "where": the
+  header, "version": the release reviewed for,
+  "findings": [{"kind", "option", "detail", "reasons", "predicted", "size"}]}
+  (kinds most urgent first: configgen/advise/review.py KINDS)
+- diff: {"schema": 1, "old", "new" (the headers), "options": [names whose #define changed],
+  "changes": [{"option", "kind": added|removed|value|reasons, "old", "new", "security",
+  "suites_added", "suites_removed"}], "weakened_added", "weakened_removed"}; "old" and "new"
+  of a change are the header's Define (configgen/headerfile.py: "name", "value", "active",
+  "line", "comment", "reasons", "conditional") or null
 """
 
 from __future__ import annotations
@@ -29,12 +42,18 @@ from typing import TYPE_CHECKING, Any
 from configgen.model.plain import plain
 from configgen.model.results import Verification
 
-if TYPE_CHECKING:  # loading the inspector loads cryptography, which only inspect needs
+if TYPE_CHECKING:  # types only: the inspector loads cryptography; each command loads its own work
     from configgen.model.explanations import CodeExplanation, FlagsExplanation
     from configgen.inspection import Inspection
+    from configgen.advise.diagnose import Diagnosis
+    from configgen.advise.diff import HeaderDiff
+    from configgen.advise.review import Review
 
 VERIFY_SCHEMA = 1
 INSPECT_SCHEMA = 1
+DIAGNOSE_SCHEMA = 1
+REVIEW_SCHEMA = 1
+DIFF_SCHEMA = 1
 
 
 def _document(found: Any, indent: int = 2, sort_keys: bool = False, omit: Collection[str] = ()) -> str:
@@ -67,3 +86,17 @@ def inspection(found: Inspection) -> str:
         "problems": [{"line": p.line, "where": p.where, **plain(p.problem)} for p in found.problems],
     }
     return _document(data, indent=1, sort_keys=True, omit=("der",))
+
+
+def diagnosis(found: Diagnosis) -> str:
+    return _document({"schema": DIAGNOSE_SCHEMA, **plain(found, omit=("trace",)), "trace": found.trace})
+
+
+def review(found: Review) -> str:
+    return _document({"schema": REVIEW_SCHEMA, "failing": found.failing, **plain(found)})
+
+
+def header_diff(found: HeaderDiff) -> str:
+    return _document({"schema": DIFF_SCHEMA, "old": found.old, "new": found.new, "options": found.options,
+                      "changes": found.changes, "weakened_added": found.weakened_added,
+                      "weakened_removed": found.weakened_removed})

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from configgen.advise.diagnose import Diagnosis
 from configgen.advise.diff import HeaderDiff
 from configgen.advise.review import Review
-from configgen.report.text import change_reasons, describe_change
+from configgen.kb.model import KnowledgeBase
+from configgen.report.text import change_reasons, describe_change, log_title, trace_facts
 
 
 def _code(text: str) -> str:
@@ -46,4 +50,15 @@ def review(found: Review) -> str:
                 lines.append(f"  - without it: {' or '.join(_code(p) for p in finding.predicted)}")
             lines += [f"  - via _{r}_" for r in finding.reasons]
         lines.append("")
+    return "\n".join(lines)
+
+
+def diagnosis(found: Diagnosis, kbs: Sequence[KnowledgeBase]) -> str:
+    """What the log shows, then the cause, its fix and the command that checks the fix."""
+    lines = [f"### Diagnosis of an {log_title(found.trace)}", ""]
+    facts = trace_facts(found.trace, kbs, _code)
+    if facts:
+        lines += ["#### What the log shows", "", *(f"- {fact}" for fact in facts), ""]
+    lines += [f"#### Cause: {_code(found.cause)}", "", found.summary, "",
+              f"- **fix:** {found.fix}", f"- check: {_code(found.check)}", ""]
     return "\n".join(lines)

@@ -165,7 +165,7 @@ def trace_facts(trace: Trace, kbs: Sequence[KnowledgeBase], code: Callable[[str]
     if trace.suites:
         hello.append(f"suites ({len(trace.suites)}): {code(suite_names(trace.suites, kb, 12))}")
     if trace.sni:
-        hello.append(f"SNI '{code(trace.sni)}'")
+        hello.append(f"SNI '{trace.sni}'")
     if trace.extensions:
         hello.append(f"extensions: {', '.join(map(code, trace.extensions))}")
     if trace.groups:
