@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import replace
 
 from configgen import kb as knowledge
@@ -10,10 +11,10 @@ from configgen import readers
 from configgen.advise import causes
 from configgen.advise.diagnose import diagnose, read_log
 from configgen.advise.explain import AdviceInputError
-from configgen.arguments import add_release_option
+from configgen.arguments import add_release_option, add_report_format
 from configgen.kb import releases
 from configgen.kb.model import LINES
-from configgen.report import text
+from configgen.report import json, markdown, text
 
 LOG = readers.Kind("a debug log", 16 * readers.MIB, AdviceInputError)
 
@@ -23,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mbedtls", choices=LINES,
                         help="the mbedTLS line of the device (default: read from the log)")
     add_release_option(parser)
+    add_report_format(parser)
 
 
 def read_text(name: str) -> str:
@@ -50,5 +52,10 @@ def run(args: argparse.Namespace) -> int:
     if args.release:
         trace = replace(trace, line=releases.line_of(args.release.release))
     found = diagnose(trace, every, causes.load(), args.release)
-    print("\n".join(text.diagnosis(found, every)))
+    if args.format == "json":
+        sys.stdout.write(json.diagnosis(found))
+    elif args.format == "markdown":
+        sys.stdout.write(markdown.diagnosis(found, every))
+    else:
+        print("\n".join(text.diagnosis(found, every)))
     return 0

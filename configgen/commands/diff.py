@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from configgen import headerfile
 from configgen import kb as knowledge
 from configgen.advise import causes
 from configgen.advise.diff import diff
+from configgen.arguments import add_report_format
 from configgen.kb.model import LINES
-from configgen.report import markdown, text
+from configgen.report import json, markdown, text
 from configgen import readers
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("old", type=Path, metavar="OLD", help="the header before")
     parser.add_argument("new", type=Path, metavar="NEW", help="the header after")
-    parser.add_argument("--format", choices=("text", "markdown"), default="text")
+    add_report_format(parser)
     parser.add_argument("--mbedtls", choices=LINES,
                         help="the mbedTLS line of NEW (default: from its banner or its option names)")
 
@@ -27,6 +29,10 @@ def run(args: argparse.Namespace) -> int:
     known = {line: frozenset(o.name for o in knowledge.load(line).options) for line in LINES}
     line = args.mbedtls or headerfile.guess_line(new, known) or LINES[-1]
     found = diff(old, new, knowledge.load(line), causes.security())
-    print(markdown.header_diff(found) if args.format == "markdown" else "\n".join(text.header_diff(found)),
-          end="" if args.format == "markdown" else "\n")
+    if args.format == "json":
+        sys.stdout.write(json.header_diff(found))
+    elif args.format == "markdown":
+        sys.stdout.write(markdown.header_diff(found))
+    else:
+        print("\n".join(text.header_diff(found)))
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from configgen import headerfile
@@ -10,10 +11,11 @@ from configgen import kb as knowledge
 from configgen import profile as profiles
 from configgen.advise import causes
 from configgen.advise.review import review
+from configgen.arguments import add_report_format
 from configgen.generate import generate
 from configgen.headerfile import HeaderError
 from configgen.kb.model import LINES
-from configgen.report import markdown, text
+from configgen.report import json, markdown, text
 from configgen import readers
 
 
@@ -24,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mbedtls", choices=LINES, help="the mbedTLS line (default: the profile's)")
     parser.add_argument("--offline", action="store_true",
                         help="replay the servers' recorded snapshots instead of probing them")
-    parser.add_argument("--format", choices=("text", "markdown"), default="text")
+    add_report_format(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,5 +41,10 @@ def run(args: argparse.Namespace) -> int:
     target = generate(profile, None, args.mbedtls, None, args.offline)
     found = review(header, target.options, kb, causes.load(), causes.security(), causes.sizes()[kb.line],
                    target.release, target.servers)
-    print(markdown.review(found) if args.format == "markdown" else "\n".join(text.review(found)))
+    if args.format == "json":
+        sys.stdout.write(json.review(found))
+    elif args.format == "markdown":
+        print(markdown.review(found))
+    else:
+        print("\n".join(text.review(found)))
     return 1 if found.failing else 0
