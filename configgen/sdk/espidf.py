@@ -23,7 +23,7 @@ from typing import Any, Mapping
 
 # What a TLS stack keeps besides its record buffers during a handshake: the estimate derive
 # uses to decide that a board's heap is short.
-from configgen.derive import _HANDSHAKE_WORKING_SET as WORKING_SET
+from configgen.derive import HANDSHAKE_WORKING_SET as WORKING_SET
 from configgen import __version__, resources
 from configgen.errors import ProfileError
 from configgen.kb import cpp

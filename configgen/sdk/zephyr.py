@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from configgen import __version__
-from configgen.derive import _HANDSHAKE_WORKING_SET as WORKING_SET
+from configgen.derive import HANDSHAKE_WORKING_SET as WORKING_SET
 from configgen.model.options import OptionSet
 from configgen.model.profile import Margin, Profile
 from configgen.render import HeaderContext
