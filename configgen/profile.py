@@ -89,10 +89,11 @@ class _Checker:
         return tuple(values)
 
     def choice(self, key: str, allowed: tuple[str, ...], default: Any = ...) -> str:
-        return self.get(
+        chosen: str = self.get(
             key, str, default,
             lambda v: None if v in allowed else f"{v!r} is not one of {', '.join(map(repr, allowed))}",
         )
+        return chosen
 
     def done(self) -> None:
         unknown = sorted(set(self.table) - self.read)
