@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from configgen.advise.diff import HeaderDiff
 from configgen.advise.review import Review
 from configgen.report.text import change_reasons, describe_change
+from configgen.model.certificates import CertFacts, FileFacts
 from configgen.model.explanations import Cause, CodeExplanation, FlagsExplanation, Part
+from configgen.model.plain import plain
 from configgen.model.results import Footprint, Handshake, Verification
-from configgen.report.text import MAX_ERRORS
+from configgen.model.verdicts import OptionNeed, Problem, Role
+from configgen.report.text import MAX_ERRORS, merged_problems, parse_result
+
+if TYPE_CHECKING:  # loading the inspector loads cryptography, which only inspect needs
+    from configgen.inspection import Inspection
 
 
 def _code(text: str) -> str:
@@ -185,4 +192,119 @@ def verification(found: Verification) -> str:
             lines += [*_explanation(shake.code, 5), ""]
         if shake.flags:
             lines += [*_flags(shake.flags, 5), ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _need(option: str, value: str | None) -> str:
+    return _code(option) + (f" >= {value}" if value else "")
+
+
+def _needs(needs: Sequence[OptionNeed]) -> str:
+    once = dict.fromkeys((n.option, n.value) for n in needs)  # two reasons may need one option
+    return _cell(", ".join(_need(option, value) for option, value in once)) or "nothing"
+
+
+def _problem_codes(problems: Sequence[Problem]) -> str:
+    return ", ".join(f"{p.severity.value} {_code(p.code)}" for p in problems) or "none"
+
+
+_ROLE = {Role.OWN: "the device's own (it matches a key given)", Role.ANCHOR: "trust anchor",
+         Role.PRESENTED: "sent by the server"}
+
+
+def _certificate(cert: CertFacts, found: Inspection) -> list[str]:
+    reports = dict.fromkeys((line.line, c) for line in found.lines for c in line.certificates
+                            if c.verdict.label == cert.label)  # once, if a file is given twice
+    valid = f"valid {plain(cert.not_before)[:10]} to {plain(cert.not_after)[:10]}"
+    lines = [_heading(5, f"{cert.index + 1}. {_code(cert.subject)}"), "",
+             f"- issuer {_code(cert.issuer)}",
+             f"- {cert.public_key.describe()}, signed {_code(cert.signature.name)}, {valid}"
+             + (", CA" if cert.is_ca else "")]
+    if cert.dns_names or cert.ip_addresses:
+        lines.append(f"- names {_codes(cert.dns_names + cert.ip_addresses)}")
+    critical = [e.name for e in cert.extensions if e.critical]
+    if critical:
+        lines.append(f"- critical extensions {_codes(critical)}")
+    lines += ["", "| mbedTLS | Role | Default configuration | Needs | Problems |", "|---|---|---|---|---|"]
+    for line, report in reports:
+        verdict = report.verdict
+        parsed = ("parses" if verdict.parses_by_default else "fails" if verdict.parse_error is None
+                  else f"fails with {_code(f'-0x{-verdict.parse_error:04X}')}")
+        lines.append(f"| {line} | {_ROLE[report.role]} | {parsed} | {_needs(verdict.needs)} | "
+                     f"{_problem_codes(verdict.problems)} |")
+    return lines + [""]
+
+
+def _keys(f: FileFacts, found: Inspection) -> list[str]:
+    lines = []
+    for index, key in enumerate(f.keys):
+        sealed = key.encryption
+        how = ", ".join(v for v in (sealed.scheme, sealed.cipher, sealed.hash) if v) if sealed else ""
+        lines += [_heading(5, f"Private key: {key.public_key.describe()}"
+                           + (f" (encrypted: {how})" if sealed else "")), "",
+                  "| mbedTLS | Matches | Needs | Problems |", "|---|---|---|---|"]
+        for line in found.lines:
+            report = [k for k in line.keys if k.label == f.source][index]
+            lines.append(f"| {line.line} | {_cell(_codes(report.matches)) or 'no certificate given'} | "
+                         f"{_needs(report.needs)} | {_problem_codes(report.problems)} |")
+        lines.append("")
+    return lines
+
+
+def _file(f: FileFacts, found: Inspection) -> list[str]:
+    lines = [_heading(4, f"{_code(f.source)} ({f.container.value}): {len(f.certificates)} certificate(s), "
+                         f"{len(f.keys)} key(s)"), ""]
+    parsed = {line.line: v for line in found.lines for v in line.files if v.source == f.source}
+    if parsed:
+        lines += [f"{_code('mbedtls_x509_crt_parse_file()')}, default configuration: "
+                  + "; ".join(f"{line} {parse_result(v)}" for line, v in parsed.items()), ""]
+    for cert in f.certificates:
+        lines += _certificate(cert, found)
+    return lines + _keys(f, found)
+
+
+def _inspection_problems(found: Inspection) -> list[str]:
+    merged = merged_problems(found)
+    if not merged:
+        return ["No problems found.", ""]
+    lines = [_heading(4, f"Problems ({len(merged)})"), ""]
+    for severity, found_on, message, fix in merged:
+        lines += [f"- **{severity}** [{found_on}] {message}", f"  - fix: {fix}"]
+    return lines + [""]
+
+
+def _chains(found: Inspection) -> list[str]:
+    chains = [(line.line, line.chain) for line in found.lines if line.chain is not None]
+    if not chains:
+        return []
+    lines = [_heading(4, f"Chain (host {_code(found.host) if found.host else 'not checked'})"), "",
+             "| mbedTLS | Verdict | Path |", "|---|---|---|"]
+    for line, chain in chains:
+        verdict = ("nothing to verify: no certificate of the chain parses" if not chain.verified
+                   else "verifies" if chain.flags == 0
+                   else f"fails: flags {_code(f'0x{chain.flags:08x}')} {_codes(chain.flag_names)}")
+        lines.append(f"| {line} | {verdict} | {_cell(' → '.join(_code(p) for p in chain.path))} |")
+    return lines + [""]
+
+
+def inspection(found: Inspection) -> str:
+    """inspect's result: the problems, the chain, each file with each certificate's and
+    key's verdict per line, what the device needs, and any extension callback."""
+    at = f"Checked at {plain(found.at)}" + (f" for host {_code(found.host)}" if found.host else "")
+    lines = [_heading(3, f"Certificates and keys for mbedTLS {' and '.join(line.line for line in found.lines)}"),
+             "", f"{at}.", "", *_inspection_problems(found), *_chains(found)]
+    for f in found.files:
+        lines += _file(f, found)
+    lines += [_heading(4, "What the device needs"), ""]
+    for line in found.lines:
+        lines += [_heading(5, f"mbedTLS {line.line}"), ""]
+        for need in line.needs:
+            lines.append(f"- {_need(need.option, need.value)}")
+            lines += [f"  - via {reason}" for reason in need.reasons]
+        lines.append("")
+    for line in found.lines:
+        for c in line.certificates:
+            if c.verdict.callback:
+                lines += [_heading(4, f"Extension callback for {_code(c.verdict.label)} (mbedTLS {line.line})"),
+                          "", "```c", c.verdict.callback.rstrip("\n"), "```", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
