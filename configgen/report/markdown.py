@@ -10,6 +10,7 @@ from configgen.advise.review import Review
 from configgen.report.text import change_reasons, describe_change
 from configgen.model.certificates import CertFacts, FileFacts
 from configgen.model.explanations import Cause, CodeExplanation, FlagsExplanation, Part
+from configgen.model.facts import ServerFacts
 from configgen.model.plain import plain
 from configgen.model.results import Footprint, Handshake, Verification
 from configgen.model.verdicts import OptionNeed, Problem, Role
@@ -308,3 +309,15 @@ def inspection(found: Inspection) -> str:
                 lines += [_heading(4, f"Extension callback for {_code(c.verdict.label)} (mbedTLS {line.line})"),
                           "", "```c", c.verdict.callback.rstrip("\n"), "```", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def server_facts(facts: ServerFacts) -> str:
+    """probe's result: what report/server.py says as text, a bullet a topic."""
+    from configgen.report import server  # cryptography: loaded only when a probe is reported
+
+    sni = f"SNI {_code(facts.sni)}" if facts.sni else "no SNI"
+    lines = [_heading(3, f"Server {_code(facts.where)} ({sni})"), "", f"{_sentence(server.how(facts))}.", ""]
+    for label, (first, *more) in server.rows(facts):
+        lines.append(f"- **{label}**: {first}")
+        lines += [f"  - {m}" for m in more]
+    return "\n".join(lines) + "\n"
