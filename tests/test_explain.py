@@ -3,6 +3,8 @@ mbedtls_strerror of programs built from both lines, verify flags, causes.toml, t
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from test_kb_errors import composite_codes, oracle  # noqa: F401  (the strerror oracle fixture)
 
@@ -159,3 +161,30 @@ def test_cli_bad_input_is_one_line_and_exit_2(args, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith("configgen: ") and "Traceback" not in err
+
+
+def test_cli_markdown_says_what_the_text_says_and_json_is_format_json(capsys):
+    args = ["explain", "-0x262E", "-0x5D80", "--flags", "0x0C"]
+
+    def out(*more: str) -> str:
+        assert main([*args, *more]) == 0
+        return capsys.readouterr().out
+
+    text, markdown = out(), out("--format", "markdown")
+    assert markdown.startswith("### `-0x262E` (-9774)\n\n#### mbedTLS 2.28.3\n")
+    for heading in ("### `-0x5D80` (-23936)", "#### mbedTLS 3.6.6",
+                    "### Verify flags `0x0000000C` (mbedTLS 3.6.6)"):
+        assert f"\n{heading}\n" in markdown, heading
+    assert "| high | `-0x2600` | `MBEDTLS_ERR_X509_UNKNOWN_SIG_ALG` | X509 - " in markdown
+    for line in text.splitlines():
+        said = line.strip()
+        if said.startswith(("cause: ", "fix: ")):
+            assert said in markdown, said
+        elif said.startswith("check: "):
+            assert f"check: `{said.removeprefix('check: ')}`" in markdown, said
+        elif "mbedtls_strerror prints" in said:
+            printed = said.partition(' prints "')[2].removesuffix('"')
+            assert f"`mbedtls_strerror` prints `{printed}`" in markdown, said
+        for name in re.findall(r"MBEDTLS_[A-Z0-9_]+", line):
+            assert name in markdown, name
+    assert out("--json") == out("--format", "json")

@@ -6,7 +6,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 import subprocess
+from pathlib import Path
 
 import pytest
 from pki import PRIVATE_POLICY_OID, UNKNOWN_EXTENSION_OID, scenarios
@@ -156,3 +158,54 @@ def test_36_callback_accepts_exactly_the_oids_found(capsys, pki, tmp_path):
     assert result[0] == f"{-0x2080} 0"  # refused plainly, accepted through the callback
     plain, with_callback = map(int, result[1].split())
     assert plain != 0 and with_callback != 0, UNKNOWN_EXTENSION_OID
+
+
+_PROBLEM = re.compile(r"^  (error|warning|note) +(\[.*)$")
+
+
+def test_markdown_for_a_pull_request_says_what_the_text_says(capsys, pki):
+    case = pki["wrong-anchor"]
+    args = (case.files["chain"], "--ca", case.files["ca"], "--host", case.host, "--at", NOW.isoformat())
+    code, text, _ = _run(capsys, *args)
+    md_code, markdown, err = _run(capsys, *args, "--format", "markdown")
+    assert md_code == code == 1 and err == ""
+    assert markdown.startswith("### Certificates and keys for mbedTLS 2.28 and 3.6\n")
+    for heading in ("#### Problems (1)", "#### Chain (host `server.example`)", "#### What the device needs",
+                    "##### mbedTLS 2.28", "##### mbedTLS 3.6",
+                    "##### 1. `CN=server.example,O=configgen tests`",
+                    "##### 2. `CN=Test Intermediate CA,O=configgen tests`"):
+        assert f"\n{heading}\n" in markdown, heading
+    assert "| 3.6 | fails: flags `0x00000008` `MBEDTLS_X509_BADCERT_NOT_TRUSTED` |" in markdown
+    assert "| 2.28 | sent by the server | parses | " in markdown
+    for line in text.splitlines():
+        said = line.strip()
+        problem = _PROBLEM.match(line)
+        if problem:
+            assert f"- **{problem.group(1)}** {problem.group(2)}" in markdown, line
+        elif said.startswith(("fix: ", "via ")):
+            assert said in markdown, said
+        elif said.startswith("MBEDTLS_"):  # a need: OPTION or OPTION >= VALUE
+            option, _, value = said.partition(" >= ")
+            assert f"- `{option}`" + (f" >= {value}" if value else "") + "\n" in markdown, said
+    assert _run(capsys, *args, "--json")[1] == _run(capsys, *args, "--format", "json")[1]
+
+
+def test_markdown_verdicts_of_the_devices_own_certificate_and_key(capsys):
+    certs = Path(__file__).parent / "data" / "certs"
+    code, markdown, _ = _run(capsys, certs / "p256-device.pem", certs / "p256-device.key",
+                             "--ca", certs / "p256-root.pem", "--format", "markdown")
+    assert code == 0
+    assert "\nNo problems found.\n" in markdown
+    assert "| 3.6 | the device's own (it matches a key given) | parses | " in markdown
+    assert "| 3.6 | trust anchor | parses | " in markdown
+    assert "\n##### Private key: EC secp256r1\n" in markdown
+    assert f"| 3.6 | `{certs / 'p256-device.pem'}` | `MBEDTLS_ECP_DP_SECP256R1_ENABLED`, " in markdown
+
+
+def test_markdown_shows_the_extension_callback(capsys, pki, tmp_path):
+    anchor = tmp_path / "anchor.pem"
+    anchor.write_bytes(pki["critical-policy"].chain[0].pem())
+    _, out, _ = _run(capsys, anchor, "--ca", anchor, "--mbedtls", "3.6", "--json")
+    callback = next(v for v in json.loads(out)["verdicts"]["3.6"] if v["role"] == "anchor")["callback"]
+    _, markdown, _ = _run(capsys, anchor, "--ca", anchor, "--mbedtls", "3.6", "--format", "markdown")
+    assert f"#### Extension callback for `{anchor}` (mbedTLS 3.6)\n\n```c\n{callback.rstrip()}\n```\n" in markdown

@@ -13,6 +13,7 @@ from configgen.cli import main
 from configgen.errors import ProbeError
 from configgen.probe import snapshot
 from configgen.model.facts import SCHEMA, ServerFacts
+from configgen.report import markdown, server
 
 FACTS = run(ModelServer(tls12=(0xC030, 0x0041), tls13=(0x1301,)))
 
@@ -91,6 +92,42 @@ def test_cli_text_json_and_snapshot_agree(tmp_path, capsys):
     assert "0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384" in text.out
     assert text.err == ""  # no progress when not on a terminal
     assert text.out.splitlines()[0].startswith(f"{LOOPBACK}:{port} (SNI localhost)")
+
+
+def _assert_markdown_says_what_the_text_says(shown: str, text: str) -> None:
+    """Every row of the text is a bullet of the Markdown: its label, then its lines."""
+    for line in text.splitlines()[1:]:
+        label, value = line[:15].strip(), line[16:]
+        assert (f"- **{label}**: {value}\n" if label else f"  - {value}\n") in shown, line
+
+
+def test_markdown_lays_out_the_rows_of_the_text():
+    found = markdown.server_facts(FACTS)
+    assert found.startswith("### Server `server.example:443` (SNI `server.example`)\n\nProbed with the suites "
+                            "of mbedTLS 3.6 (")
+    assert "- **TLS 1.2 suites**: 2 accepted, server's order\n  - 0xC030 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384\n" in found
+    _assert_markdown_says_what_the_text_says(found, "\n".join(server.render(FACTS)))
+
+
+@pytest.mark.skipif(not have("openssl"), reason="openssl is not installed")
+def test_cli_markdown_says_what_the_text_says(tmp_path, capsys):
+    pki = make_pki(tmp_path / "pki")
+    with openssl_server(pki, "-tls1_2", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384") as port:
+        where = f"{LOOPBACK}:{port}"
+        assert main(["probe", where, "--sni", "localhost"]) == 0
+        text = capsys.readouterr().out
+        assert main(["probe", where, "--sni", "localhost", "--format", "markdown"]) == 0
+        shown = capsys.readouterr()
+    assert shown.err == ""
+    assert shown.out.startswith(f"### Server `{where}` (SNI `localhost`)\n\nProbed with the suites of mbedTLS 3.6")
+    assert "- **TLS 1.2 suites**: 1 accepted" in shown.out
+    _assert_markdown_says_what_the_text_says(shown.out, text)
+
+
+def test_markdown_and_the_snapshot_on_stdout_are_refused_before_probing(capsys):
+    assert main(["probe", "127.0.0.1:9", "-o", "-", "--format", "markdown"]) == 2
+    assert capsys.readouterr().err == ("configgen: -o - prints the snapshot, --format markdown the facts: "
+                                       "stdout holds one\n  hint: write the snapshot to a file: -o SNAPSHOT.json\n")
 
 
 @pytest.mark.parametrize("address", ["host:0", "host:99999", "[::1", "host:port", ":443"])

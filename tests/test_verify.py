@@ -227,3 +227,44 @@ def test_the_firmware_parses_the_devices_own_certificate_only_when_it_has_one():
         return found["text"]
 
     assert firmware(*device) > firmware()
+
+
+@pytest.mark.mbedtls
+def test_markdown_for_a_pull_request_says_what_the_text_says(tmp_path):
+    other = make_pki(tmp_path / "other")  # the handshake fails, so its error is decoded
+    args = (str(golden("2.28")), "--ca", str(other.ca), "--name", "localhost")
+    with case_server() as port:
+        where = f"{LOOPBACK}:{port}"
+        text = verify(args[0], "--server", where, *args[1:])
+        shown = verify(args[0], "--server", where, *args[1:], "--format", "markdown")
+    assert shown.returncode == text.returncode == 1 and shown.stderr == ""
+    out = shown.stdout
+    assert out.startswith(f"### Verification of `{golden('2.28')}`\n\n**Failed:** handshake with `{where}`.\n")
+    for heading in ("#### Build", "#### Footprint", "#### Handshakes", f"#### Why the handshake with `{where}` failed",
+                    "##### `-0x2700` (-9984)", "###### mbedTLS 2.28.3",
+                    "##### Verify flags `0x00000008` (mbedTLS 2.28.3)"):
+        assert f"\n{heading}\n" in out, heading
+    assert f"- **FAIL** `{where}` as `localhost`: `error -0x2700 in mbedtls_ssl_handshake`" in out
+    for line in text.stdout.splitlines():
+        step = re.match(r"  (ok|FAIL) +([^ :]+): (.*)$", line)
+        if step and not line.startswith(("  ok    handshake", "  FAIL  handshake")):
+            assert f"| {step.group(2)} | {'ok' if step.group(1) == 'ok' else '**FAIL**'} | {step.group(3)} |" in out
+        for size in re.findall(r"(?:text|data|bss) ([\d,]+ B)", line):
+            assert f"| {size}" in out, size
+        for name in re.findall(r"MBEDTLS_[A-Z0-9_]+", line):
+            assert name in out, name
+
+
+@pytest.mark.mbedtls
+def test_markdown_shows_check_configs_errors(tree, tmp_path):
+    header = readers.read_header(golden(tree.line)).with_setting("MBEDTLS_BIGNUM_C", False)
+    broken = tmp_path / "mbedtls_config.h"
+    broken.write_text(header.text)
+    result = verify(str(broken), "--mbedtls-src", str(tree.root), "--format", "markdown")
+    assert result.returncode == 1 and result.stderr == ""
+    assert "\n**Failed:** check_config.h.\n" in result.stdout
+    assert "| check_config.h | **FAIL** | mbedTLS's check_config.h rejects the header |" in result.stdout
+    errors = result.stdout.partition("\ncheck_config.h:\n\n```text\n")[2].partition("\n```\n")[0]
+    assert re.search(r'^include/mbedtls/check_config\.h:\d+: #error "MBEDTLS_RSA_C defined, but not all '
+                     r'prerequisites"$', errors, re.MULTILINE), result.stdout
+    assert "\n#### Footprint\n\nNot measured: the header does not build\n" in result.stdout

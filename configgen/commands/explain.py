@@ -15,10 +15,10 @@ from configgen.advise.explain import (
     parse_code,
     parse_flags,
 )
-from configgen.arguments import add_release_option
+from configgen.arguments import add_release_option, add_report_format
 from configgen.kb import releases
 from configgen.kb.model import LINES
-from configgen.report import json, text
+from configgen.report import json, markdown, text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="FLAGS", help="X.509 verify flags, e.g. 0x08")
     parser.add_argument("--mbedtls", choices=LINES, help="one mbedTLS line (default: every line)")
     add_release_option(parser)
-    parser.add_argument("--json", action="store_true", help="JSON for machines")
+    add_report_format(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,9 +46,11 @@ def run(args: argparse.Namespace) -> int:
     known = causes.load()
     codes = [explain_code(parse_code(c), chosen, known, every, args.release) for c in args.codes]
     flag_sets = [explain_flags(parse_flags(f), chosen[-1], known) for f in args.flags]
-    if args.json:
+    if args.format == "json":
         sys.stdout.write(json.explanations(codes, flag_sets))
-        return 0
-    print("\n".join(text.explanations(codes, flag_sets)))
+    elif args.format == "markdown":
+        sys.stdout.write(markdown.explanations(codes, flag_sets))
+    else:
+        print("\n".join(text.explanations(codes, flag_sets)))
     return 0
 

@@ -1,8 +1,8 @@
-"""`configgen inspect FILE... [--ca FILE...] [--host NAME] [--at DATE] [--mbedtls LINE] [--json]`
+"""`configgen inspect FILE... [--ca FILE...] [--host NAME] [--at DATE] [--mbedtls LINE] [--format FORMAT]`
 
 What mbedTLS needs to parse and verify these certificates and keys, per line, and whether
 the chain verifies against the trust anchors (configgen/inspection.py). Text for people
-(problems first), or JSON (its shape: configgen/report/json.py).
+(problems first), JSON (its shape: configgen/report/json.py) or Markdown for a pull request.
 
 Exit 0 when nothing is wrong, 1 when a problem of severity "error" was found, 2 on bad input.
 """
@@ -19,10 +19,11 @@ from configgen import inspect as insp
 from configgen import inspection
 from configgen import kb as kbmod
 from configgen import values
+from configgen.arguments import add_report_format
 from configgen.errors import ConfiggenError
 from configgen.kb.model import LINES
 from configgen.model.certificates import FileFacts
-from configgen.report import json, text
+from configgen.report import json, markdown, text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", metavar="NAME", help="the server name the device connects to")
     parser.add_argument("--at", metavar="DATE", help="check validity at this date (ISO 8601, UTC; default: now)")
     parser.add_argument("--mbedtls", choices=LINES, help="one mbedTLS line (default: every line)")
-    parser.add_argument("--json", action="store_true", help="JSON for machines")
+    add_report_format(parser)
     parser.add_argument("--password-env", metavar="VAR",
                         help="environment variable holding the password of encrypted keys / PKCS#12")
 
@@ -49,8 +50,10 @@ def run(args: argparse.Namespace) -> int:
             raise ConfiggenError("holds no certificate: --ca names the trust anchors' certificates",
                                  where=path)
     found = inspection.build(files, anchors, args.host, at, kbs)
-    if args.json:
+    if args.format == "json":
         sys.stdout.write(json.inspection(found))
+    elif args.format == "markdown":
+        sys.stdout.write(markdown.inspection(found))
     else:
         print("\n".join(text.inspection(found)))
     return 1 if found.failing else 0

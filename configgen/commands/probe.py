@@ -1,4 +1,5 @@
-"""configgen probe HOST[:PORT]: what a server accepts and sends, as text, JSON or a snapshot."""
+"""configgen probe HOST[:PORT]: what a server accepts and sends, as text, Markdown, or the
+snapshot (JSON: docs/probe-snapshot.md) on stdout or in a file."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from configgen import kb, values
-from configgen.arguments import DEFAULT_PORT, parse_server
+from configgen.arguments import DEFAULT_PORT, add_report_format, parse_server
+from configgen.errors import ConfiggenError
 from configgen.probe import Timeouts, probe, snapshot
 from configgen.probe.plan import target_for
-from configgen.report import server
+from configgen.report import markdown, server
 from configgen.report.progress import ProgressLine
 
 
@@ -26,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the mbedTLS line whose ciphersuites are offered (default 3.6)")
     parser.add_argument("--psk", action="store_true",
                         help="the device has a pre-shared key: offer PSK suites too")
-    parser.add_argument("--json", action="store_true", help="print the facts as JSON")
+    add_report_format(parser)  # json: the snapshot document
     parser.add_argument("-o", "--output", metavar="SNAPSHOT.json",
                         help="write the snapshot to this file ('-' for stdout)")
     parser.add_argument("--timeout", type=_seconds("--timeout"), default=5.0, metavar="S",
@@ -42,6 +44,9 @@ def _seconds(option: str) -> Callable[[str], float]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output == "-" and args.format == "markdown":
+        raise ConfiggenError("-o - prints the snapshot, --format markdown the facts: stdout holds one",
+                             hint="write the snapshot to a file: -o SNAPSHOT.json")
     host, port = parse_server(args.server)
     target = target_for(host, port, args.sni, tuple(args.alpn), args.mbedtls,
                         kb.load(args.mbedtls).suites, psk=args.psk)
@@ -50,8 +55,10 @@ def run(args: argparse.Namespace) -> int:
                       progress=progress.probing(target.where))
     if args.output and args.output != "-":
         snapshot.save(facts, Path(args.output))
-    if args.json or args.output == "-":
+    if args.format == "json" or args.output == "-":
         sys.stdout.write(snapshot.dumps(facts))
+    elif args.format == "markdown":
+        sys.stdout.write(markdown.server_facts(facts))
     else:
         print("\n".join(server.render(facts)))
     return 0

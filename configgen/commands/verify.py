@@ -13,13 +13,13 @@ import sys
 from pathlib import Path
 
 from configgen import inspect as insp
-from configgen.arguments import add_source_option, parse_server
+from configgen.arguments import add_report_format, add_source_option, parse_server
 from configgen.model.certificates import Container
 from configgen.errors import CertificateError, ConfiggenError
 from configgen.kb.model import LINES
 from configgen import readers
 from configgen.model.results import VerifyServer
-from configgen.report import json, text
+from configgen.report import json, markdown, text
 from configgen.report.progress import ProgressLine
 from configgen.verify import Client, choose_tree, verify
 
@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          "(default: the line 'configgen ping')")
     payload.add_argument("--mqtt", action="store_true",
                          help="send an MQTT CONNECT instead (a broker answers with CONNACK)")
-    parser.add_argument("--json", action="store_true", help="JSON for machines")
+    add_report_format(parser)
 
 
 _LOADABLE = (Container.PEM, Container.DER)  # what the test client's mbedtls_*_parse calls read
@@ -97,8 +97,10 @@ def run(args: argparse.Namespace) -> int:
     with ProgressLine() as progress:
         found = verify(header, tree, line_from, servers, client, progress.step,
                        client_auth=args.cert is not None)
-    if args.json:
+    if args.format == "json":
         sys.stdout.write(json.verification(found))
+    elif args.format == "markdown":
+        sys.stdout.write(markdown.verification(found))
     else:
         print("\n".join(text.verification(found)))
     return 0 if found.ok else 1

@@ -1,4 +1,7 @@
-"""ServerFacts as lines a person reads in a terminal (`configgen probe`; pure, the command prints them)."""
+"""ServerFacts as lines a person reads in a terminal (`configgen probe`; pure, the command prints them).
+
+`rows` are the facts by topic; report/markdown.py lays the same rows out for a pull request.
+"""
 
 from __future__ import annotations
 
@@ -44,12 +47,26 @@ def render(facts: ServerFacts) -> list[str]:
     """The facts, one topic per line (continuations indented)."""
     pad = " " * 16
     sni = f" (SNI {facts.sni})" if facts.sni else " (no SNI)"
-    lines = [(f"{facts.where}{sni}: probed with the suites of mbedTLS {facts.mbedtls} "
-              f"({facts.candidates} TLS 1.2 candidates), {facts.connections} connections")]
-
-    def row(label: str, first: str, *more: str) -> None:
+    lines = [f"{facts.where}{sni}: {how(facts)}"]
+    for label, (first, *more) in rows(facts):
         lines.append(f"{label:<15} {first}")
         lines.extend(pad + m for m in more)
+    return lines
+
+
+def how(facts: ServerFacts) -> str:
+    """How the server was probed: the suites offered, the connections made."""
+    return (f"probed with the suites of mbedTLS {facts.mbedtls} "
+            f"({facts.candidates} TLS 1.2 candidates), {facts.connections} connections")
+
+
+def rows(facts: ServerFacts) -> list[tuple[str, tuple[str, ...]]]:
+    """The facts, one topic a row: its label and its lines (at least one), as text and
+    Markdown both show them."""
+    found: list[tuple[str, tuple[str, ...]]] = []
+
+    def row(label: str, first: str, *more: str) -> None:
+        found.append((label, (first, *more)))
 
     old = [v for v in facts.versions if v in ("1.0", "1.1")]
     current = [v for v in facts.versions if v in ("1.2", "1.3")]
@@ -125,4 +142,4 @@ def render(facts: ServerFacts) -> list[str]:
     for attempt in facts.attempts:
         label = "violation" if attempt.status is Status.VIOLATION else "not determined"
         row(label, f"{attempt.question}: {attempt.detail}")
-    return lines
+    return found

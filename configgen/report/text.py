@@ -258,7 +258,8 @@ def verification(found: Verification) -> list[str]:
     return lines
 
 
-def _parse_result(verdict: FileVerdict) -> str:
+def parse_result(verdict: FileVerdict) -> str:
+    """What mbedtls_x509_crt_parse_file() does with the file in the default configuration."""
     if verdict.parses_by_default:
         return "parses (returns 0)"
     if verdict.result is None:
@@ -267,20 +268,29 @@ def _parse_result(verdict: FileVerdict) -> str:
             else f"fails with -0x{-verdict.result:04X}")
 
 
-def _problems(found: Inspection) -> list[str]:
-    """Each problem once, with the lines it is a problem for ("mbedTLS 2.28 and 3.6")."""
+def merged_problems(found: Inspection) -> list[tuple[str, str, str, str]]:
+    """Each problem once, with the lines it is a problem for: (severity, lines as
+    "2.28 and 3.6", message, fix), the message and fix naming those lines."""
     merged: dict[tuple[str, str, str], list[str]] = {}
     for located in found.problems:
         p, spelled = located.problem, f"mbedTLS {located.line}"
         key = (p.severity.value, p.message.replace(spelled, "mbedTLS {line}"), p.fix.replace(spelled, "mbedTLS {line}"))
         merged.setdefault(key, []).append(located.line)
+    rows = []
+    for (severity, message, fix), found_on in merged.items():
+        joined = " and ".join(found_on)
+        rows.append((severity, joined, message.replace("{line}", joined), fix.replace("{line}", joined)))
+    return rows
+
+
+def _problems(found: Inspection) -> list[str]:
+    merged = merged_problems(found)
     if not merged:
         return ["No problems found."]
     lines = ["Problems"]
-    for (severity, message, fix), found_on in merged.items():
-        joined = " and ".join(found_on)
-        lines.append(f"  {severity:7} [{joined}] {message.replace('{line}', joined)}")
-        lines.append(f"          fix: {fix.replace('{line}', joined)}")
+    for severity, found_on, message, fix in merged:
+        lines.append(f"  {severity:7} [{found_on}] {message}")
+        lines.append(f"          fix: {fix}")
     return lines
 
 
@@ -333,7 +343,7 @@ def _files(found: Inspection) -> list[str]:
                    if (f.source, line.line) in parsed]
         if results:
             lines.append("    mbedtls_x509_crt_parse_file(), default configuration: " + "; ".join(
-                f"{line} {_parse_result(v)}" for line, v in results))
+                f"{line} {parse_result(v)}" for line, v in results))
         for cert in f.certificates:
             lines += _certificate(cert, cert.label in found.own)
         lines += [_key(k) for k in f.keys]
