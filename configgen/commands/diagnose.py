@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import replace
 
 from configgen import kb as knowledge
@@ -15,6 +14,7 @@ from configgen.arguments import add_release_option, add_report_format
 from configgen.kb import releases
 from configgen.kb.model import LINES
 from configgen.report import json, markdown, text
+from configgen.report.emit import emit
 
 LOG = readers.Kind("a debug log", 16 * readers.MIB, AdviceInputError)
 
@@ -52,10 +52,6 @@ def run(args: argparse.Namespace) -> int:
     if args.release:
         trace = replace(trace, line=releases.line_of(args.release.release))
     found = diagnose(trace, every, causes.load(), args.release)
-    if args.format == "json":
-        sys.stdout.write(json.diagnosis(found))
-    elif args.format == "markdown":
-        sys.stdout.write(markdown.diagnosis(found, every))
-    else:
-        print("\n".join(text.diagnosis(found, every)))
+    emit(args.format, text=lambda: text.diagnosis(found, every), json=lambda: json.diagnosis(found),
+         markdown=lambda: markdown.diagnosis(found, every))
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from configgen import headerfile
@@ -13,6 +12,7 @@ from configgen.advise.diff import diff
 from configgen.arguments import add_report_format
 from configgen.kb.model import LINES
 from configgen.report import json, markdown, text
+from configgen.report.emit import emit
 from configgen import readers
 
 
@@ -29,10 +29,6 @@ def run(args: argparse.Namespace) -> int:
     known = {line: frozenset(o.name for o in knowledge.load(line).options) for line in LINES}
     line = args.mbedtls or headerfile.guess_line(new, known) or LINES[-1]
     found = diff(old, new, knowledge.load(line), causes.security())
-    if args.format == "json":
-        sys.stdout.write(json.header_diff(found))
-    elif args.format == "markdown":
-        sys.stdout.write(markdown.header_diff(found))
-    else:
-        print("\n".join(text.header_diff(found)))
+    emit(args.format, text=lambda: text.header_diff(found), json=lambda: json.header_diff(found),
+         markdown=lambda: markdown.header_diff(found))
     return 0

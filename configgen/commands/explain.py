@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 
 from configgen import kb as knowledge
 from configgen.advise import causes
@@ -19,6 +18,7 @@ from configgen.arguments import add_release_option, add_report_format
 from configgen.kb import releases
 from configgen.kb.model import LINES
 from configgen.report import json, markdown, text
+from configgen.report.emit import emit
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,11 +46,7 @@ def run(args: argparse.Namespace) -> int:
     known = causes.load()
     codes = [explain_code(parse_code(c), chosen, known, every, args.release) for c in args.codes]
     flag_sets = [explain_flags(parse_flags(f), chosen[-1], known) for f in args.flags]
-    if args.format == "json":
-        sys.stdout.write(json.explanations(codes, flag_sets))
-    elif args.format == "markdown":
-        sys.stdout.write(markdown.explanations(codes, flag_sets))
-    else:
-        print("\n".join(text.explanations(codes, flag_sets)))
+    emit(args.format, text=lambda: text.explanations(codes, flag_sets), json=lambda: json.explanations(codes, flag_sets),
+         markdown=lambda: markdown.explanations(codes, flag_sets))
     return 0
 

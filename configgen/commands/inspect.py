@@ -24,6 +24,7 @@ from configgen.errors import ConfiggenError
 from configgen.kb.model import LINES
 from configgen.model.certificates import FileFacts
 from configgen.report import json, markdown, text
+from configgen.report.emit import emit
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,12 +51,8 @@ def run(args: argparse.Namespace) -> int:
             raise ConfiggenError("holds no certificate: --ca names the trust anchors' certificates",
                                  where=path)
     found = inspection.build(files, anchors, args.host, at, kbs)
-    if args.format == "json":
-        sys.stdout.write(json.inspection(found))
-    elif args.format == "markdown":
-        sys.stdout.write(markdown.inspection(found))
-    else:
-        print("\n".join(text.inspection(found)))
+    emit(args.format, text=lambda: text.inspection(found), json=lambda: json.inspection(found),
+         markdown=lambda: markdown.inspection(found))
     return 1 if found.failing else 0
 
 

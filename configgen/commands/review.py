@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from configgen import headerfile
@@ -16,6 +15,7 @@ from configgen.generate import generate
 from configgen.headerfile import HeaderError
 from configgen.kb.model import LINES
 from configgen.report import json, markdown, text
+from configgen.report.emit import emit
 from configgen import readers
 
 
@@ -41,10 +41,6 @@ def run(args: argparse.Namespace) -> int:
     target = generate(profile, None, args.mbedtls, None, args.offline)
     found = review(header, target.options, kb, causes.load(), causes.security(), causes.sizes()[kb.line],
                    target.release, target.servers)
-    if args.format == "json":
-        sys.stdout.write(json.review(found))
-    elif args.format == "markdown":
-        print(markdown.review(found))
-    else:
-        print("\n".join(text.review(found)))
+    emit(args.format, text=lambda: text.review(found), json=lambda: json.review(found),
+         markdown=lambda: markdown.review(found))
     return 1 if found.failing else 0

@@ -9,7 +9,6 @@ cannot load, a server that does not accept a TCP connection).
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from configgen import inspect as insp
@@ -21,6 +20,7 @@ from configgen import readers
 from configgen.model.results import VerifyServer
 from configgen.report import json, markdown, text
 from configgen.report.progress import ProgressLine
+from configgen.report.emit import emit
 from configgen.verify import Client, choose_tree, verify
 
 
@@ -97,10 +97,6 @@ def run(args: argparse.Namespace) -> int:
     with ProgressLine() as progress:
         found = verify(header, tree, line_from, servers, client, progress.step,
                        client_auth=args.cert is not None)
-    if args.format == "json":
-        sys.stdout.write(json.verification(found))
-    elif args.format == "markdown":
-        sys.stdout.write(markdown.verification(found))
-    else:
-        print("\n".join(text.verification(found)))
+    emit(args.format, text=lambda: text.verification(found), json=lambda: json.verification(found),
+         markdown=lambda: markdown.verification(found))
     return 0 if found.ok else 1
