@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, cast
 
 from cryptography import x509
@@ -33,6 +32,7 @@ from configgen.errors import KnowledgeBaseError
 from configgen.model.verdicts import Problem, Role, Severity
 from configgen.verdicts import article, certificate_verdict
 from configgen.kb.model import KnowledgeBase
+from configgen.model.findings import ChainReport
 
 # Bits of include/mbedtls/x509.h (looked up by name in the KB's verify flags).
 _EXPIRED = "MBEDTLS_X509_BADCERT_EXPIRED"
@@ -45,19 +45,6 @@ _BAD_KEY = "MBEDTLS_X509_BADCERT_BAD_KEY"
 _SAN_OID = "2.5.29.17"
 ERR_CERT_VERIFY_FAILED = -0x2700
 ERR_FATAL_ERROR = -0x3000
-
-
-@dataclass(frozen=True, slots=True)
-class ChainReport:
-    """What mbedtls_x509_crt_verify() of one line would say about a chain."""
-
-    line: str
-    verified: bool  # False: no chain certificate parses, so there is nothing to verify
-    result: int | None  # 0, -0x2700 (flags set) or -0x3000 (chain too long)
-    flags: int
-    flag_names: tuple[str, ...]
-    path: tuple[str, ...]  # labels from the leaf up to the trusted certificate
-    findings: tuple[Problem, ...]
 
 
 def _bit(kb: KnowledgeBase, name: str) -> int:

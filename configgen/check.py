@@ -6,22 +6,13 @@ fragment (sdkconfig.defaults, prj.conf) as the CONFIG_ lines that go and come.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from configgen import headerfile
 from configgen.advise.causes import Security
-from configgen.advise.diff import HeaderDiff, diff
+from configgen.advise.diff import diff
 from configgen.kb.model import KnowledgeBase
-
-
-@dataclass(frozen=True)
-class Stale:
-    path: str
-    exists: bool
-    header: HeaderDiff | None = None  # a header's changes
-    removed: tuple[str, ...] = ()  # a fragment's CONFIG_ lines regenerating drops, sorted
-    added: tuple[str, ...] = ()  # and those it adds
+from configgen.model.findings import Stale
 
 
 def stale(path: str, old: str | None, new: str, kb: KnowledgeBase, security: Security) -> Stale:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from configgen.errors import ConfiggenError
+from configgen.model.header import Define, Header
 from configgen.values import echo
 
 
@@ -30,70 +31,6 @@ _VIA = re.compile(r"^\s*/\*\s*via\s+(?P<reason>.*?)\s*\*/\s*$")
 _IFNDEF = re.compile(r"^\s*#\s*ifndef\s+(\w+)")
 _GENERATED = re.compile(r"mbedTLS (\d+\.\d+) configuration for board \"([^\"]*)\"")
 _WEAKENED = re.compile(r"^ \*   (?P<what>.+)$")
-
-
-@dataclass(frozen=True)
-class Define:
-    """One `#define` of an option, as the header has it."""
-
-    name: str
-    value: str | None  # None for a flag; the text before any trailing comment otherwise
-    active: bool  # False when commented out (//#define NAME)
-    line: int  # 1-based line of the #define
-    comment: str | None = None  # trailing /* ... */ on the same line (configgen's derivation)
-    reasons: tuple[str, ...] = ()  # the "via" lines below it
-    conditional: bool = False  # inside #if/#ifdef: whether it applies depends on other macros
-
-
-@dataclass(frozen=True)
-class Header:
-    """A parsed header: the verbatim lines and the option defines among them."""
-
-    lines: tuple[str, ...]  # with their line endings: "".join(lines) is the original text
-    defines: tuple[Define, ...]
-    where: str  # the file name, for messages
-    line_hint: str | None = None  # "2.28" or "3.6" when the banner of configgen says so
-    board: str | None = None
-    weakened: tuple[str, ...] = ()  # configgen's "Weakened on purpose" entries
-
-    @property
-    def text(self) -> str:
-        return "".join(self.lines)
-
-    @property
-    def generated(self) -> bool:
-        return self.line_hint is not None
-
-    def active(self) -> dict[str, str | None]:
-        """Option name -> value of every active define (the last one wins, as in C)."""
-        return {d.name: d.value for d in self.defines if d.active}
-
-    def define(self, name: str) -> Define | None:
-        found = [d for d in self.defines if d.name == name]
-        active = [d for d in found if d.active]
-        return (active or found)[-1] if found else None
-
-    def with_setting(self, name: str, active: bool, value: str | None = None) -> Header:
-        """The header with one option switched (config.py's set/unset), other lines untouched.
-
-        A new active option goes after the last active define (configgen's reasons stay
-        with the defines they belong to)."""
-        lines = list(self.lines)
-        current = self.define(name)
-        if current is not None:
-            index = current.line - 1
-            ending = _ending(lines[index])
-            if active:
-                shown = value if value is not None else current.value
-                lines[index] = f"#define {name}{'' if shown is None else ' ' + shown}{ending}"
-            elif current.active:
-                lines[index] = "//" + lines[index]
-        elif active:
-            after = max((d.line for d in self.defines if d.active), default=len(lines))
-            while after < len(lines) and _VIA.match(lines[after]):
-                after += 1
-            lines.insert(after, f"#define {name}{'' if value is None else ' ' + value}\n")
-        return parse("".join(lines), self.where)
 
 
 def _ending(line: str) -> str:
@@ -273,3 +210,26 @@ def guess_line(header: Header, known: dict[str, frozenset[str]]) -> str | None:
     if len(scores) > 1 and scores[0][0] == scores[1][0]:
         return None
     return scores[0][1] if scores else None
+
+
+def with_setting(header: Header, name: str, active: bool, value: str | None = None) -> Header:
+    """The header with one option switched (config.py's set/unset), other lines untouched.
+
+    A new active option goes after the last active define (configgen's reasons stay
+    with the defines they belong to)."""
+    lines = list(header.lines)
+    current = header.define(name)
+    if current is not None:
+        index = current.line - 1
+        ending = _ending(lines[index])
+        if active:
+            shown = value if value is not None else current.value
+            lines[index] = f"#define {name}{'' if shown is None else ' ' + shown}{ending}"
+        elif current.active:
+            lines[index] = "//" + lines[index]
+    elif active:
+        after = max((d.line for d in header.defines if d.active), default=len(lines))
+        while after < len(lines) and _VIA.match(lines[after]):
+            after += 1
+        lines.insert(after, f"#define {name}{'' if value is None else ' ' + value}\n")
+    return parse("".join(lines), header.where)

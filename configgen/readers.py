@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from configgen.errors import CertificateError, ConfiggenError, ProbeError, ProfileError
-from configgen.headerfile import Header, HeaderError, parse
+from configgen.headerfile import HeaderError, parse
+from configgen.model.header import Header
 from configgen.values import echo
 
 if sys.version_info >= (3, 11):

@@ -26,7 +26,8 @@ from configgen.advise import causes as advice
 from configgen.advise.explain import AdviceInputError, explain_code, explain_flags
 from configgen.model.explanations import CodeExplanation
 from configgen.errors import ConfiggenError, SourceTreeError
-from configgen.headerfile import Header, HeaderError
+from configgen.headerfile import HeaderError
+from configgen.model.header import Header
 from configgen.kb.model import LINES
 from configgen.model.results import Footprint, Handshake, Step, Verification, VerifyServer
 from configgen.probe import transport

@@ -86,8 +86,8 @@ def device_header(line: str) -> str:
     header = headerfile.parse(tree.config_header.read_text(), tree.config_header.name)
     for name in ("MBEDTLS_SHA1_C", "MBEDTLS_SSL_PROTO_TLS1", "MBEDTLS_SSL_PROTO_TLS1_1",
                  "MBEDTLS_SSL_CBC_RECORD_SPLITTING"):
-        header = header.with_setting(name, False)
-    return header.with_setting("MBEDTLS_SSL_IN_CONTENT_LEN", True, "1024").text
+        header = headerfile.with_setting(header, name, False)
+    return headerfile.with_setting(header, "MBEDTLS_SSL_IN_CONTENT_LEN", True, "1024").text
 
 
 def device_client(line: str, work: Path) -> Path:

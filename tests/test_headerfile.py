@@ -54,13 +54,13 @@ def test_mbedtls_default_headers_round_trip(trees):
 def test_switching_options_keeps_everything_else():
     text = (GOLDEN / "sha1-root-rsa4096-large-chain" / "expected-2.28.h").read_text()
     header = parse(text, "h")
-    off = header.with_setting("MBEDTLS_SHA1_C", False)
+    off = headerfile.with_setting(header, "MBEDTLS_SHA1_C", False)
     assert "MBEDTLS_SHA1_C" not in off.active()
     assert off.define("MBEDTLS_SHA1_C").reasons == header.define("MBEDTLS_SHA1_C").reasons
-    assert off.with_setting("MBEDTLS_SHA1_C", True).text == text
-    smaller = header.with_setting("MBEDTLS_MPI_MAX_SIZE", True, "256")
+    assert headerfile.with_setting(off, "MBEDTLS_SHA1_C", True).text == text
+    smaller = headerfile.with_setting(header, "MBEDTLS_MPI_MAX_SIZE", True, "256")
     assert smaller.active()["MBEDTLS_MPI_MAX_SIZE"] == "256"
-    added = header.with_setting("MBEDTLS_DEBUG_C", True)
+    added = headerfile.with_setting(header, "MBEDTLS_DEBUG_C", True)
     assert set(added.active()) - set(header.active()) == {"MBEDTLS_DEBUG_C"}
     assert len(added.lines) == len(header.lines) + 1
 

@@ -101,7 +101,7 @@ def test_the_rsa_pss_defect_bites_exactly_where_the_fact_says(tmp_path, release)
 def test_the_rsa_pss_defect_bites_where_its_bite_says(tmp_path, pss, server):
     tree = sources.find_tree("3.6.6")
     default = readers.read_header(tree.config_header)
-    text = default.text if pss else default.with_setting("MBEDTLS_X509_RSASSA_PSS_SUPPORT", False).text
+    text = default.text if pss else headerfile.with_setting(default, "MBEDTLS_X509_RSASSA_PSS_SUPPORT", False).text
     client = build_client(tree, text, tmp_path / "client")
     root = CERTS / "rsa2048-root.pem"
     with server(tmp_path) as port:

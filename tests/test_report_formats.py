@@ -13,6 +13,7 @@ from configgen import kb as knowledge
 from configgen import readers
 from configgen.advise import causes
 from configgen.advise.diff import diff
+from configgen import headerfile
 
 DATA = Path(__file__).parent / "data"
 GOLDEN = Path(__file__).parent / "golden"
@@ -111,8 +112,7 @@ def review_runs(header: Path, case: str) -> dict[str, Run]:
 def test_review_says_the_same_in_every_format(tmp_path):
     case = "sha1-root-rsa4096-large-chain"
     broken = tmp_path / "config.h"
-    broken.write_text(readers.read_header(GOLDEN / case / "expected-2.28.h")
-                      .with_setting("MBEDTLS_SHA1_C", False).text)
+    broken.write_text(headerfile.with_setting(readers.read_header(GOLDEN / case / "expected-2.28.h"), "MBEDTLS_SHA1_C", False).text)
     runs = review_runs(broken, case)
     assert runs["text"].code == 1
     found = json.loads(runs["json"].out)

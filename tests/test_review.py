@@ -18,6 +18,7 @@ from configgen.cli import main
 from configgen.generate import generate
 from configgen.kb.model import LINES
 from configgen.model.facts import KeyExchangeFact
+from configgen import headerfile
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(GOLDEN.glob("*/expected-*.h"))
@@ -56,8 +57,7 @@ def golden(case: str, line: str):
 
 
 def test_missing_sha1_predicts_the_parse_error_of_the_root():
-    found = reviewed(golden("sha1-root-rsa4096-large-chain", "2.28").with_setting(
-        "MBEDTLS_SHA1_C", False), "sha1-root-rsa4096-large-chain", "2.28")
+    found = reviewed(headerfile.with_setting(golden("sha1-root-rsa4096-large-chain", "2.28"), "MBEDTLS_SHA1_C", False), "sha1-root-rsa4096-large-chain", "2.28")
     assert found.failing
     [missing] = found.of("missing")
     assert missing.option == "MBEDTLS_SHA1_C"
@@ -66,13 +66,12 @@ def test_missing_sha1_predicts_the_parse_error_of_the_root():
 
 
 def test_too_small_rsa_size_and_input_buffer():
-    header = golden("sha1-root-rsa4096-large-chain", "2.28").with_setting(
-        "MBEDTLS_MPI_MAX_SIZE", True, "256")
+    header = headerfile.with_setting(golden("sha1-root-rsa4096-large-chain", "2.28"), "MBEDTLS_MPI_MAX_SIZE", True, "256")
     [small] = reviewed(header, "sha1-root-rsa4096-large-chain", "2.28").of("too small")
     assert small.option == "MBEDTLS_MPI_MAX_SIZE" and "-0x3B00 PK_INVALID_PUBKEY" in small.predicted
     header = golden("mfl-small-heap", "2.28")
     need = int(header.active()["MBEDTLS_SSL_IN_CONTENT_LEN"])
-    found = reviewed(header.with_setting("MBEDTLS_SSL_IN_CONTENT_LEN", True, str(need // 2)),
+    found = reviewed(headerfile.with_setting(header, "MBEDTLS_SSL_IN_CONTENT_LEN", True, str(need // 2)),
                      "mfl-small-heap", "2.28")
     [small] = found.of("too small")
     assert small.predicted[0] == "-0x7100 SSL_BAD_INPUT_DATA"
@@ -83,12 +82,12 @@ def test_a_missing_dependency_is_the_error_check_config_raises(line):
     header = golden("rsa2048-ecdhe-rsa-gcm", line)
     dependency = next(d.name for d in header.defines
                       if d.reasons and d.reasons[0].startswith("mbedTLS") and "check_config" in d.reasons[0])
-    found = reviewed(header.with_setting(dependency, False), "rsa2048-ecdhe-rsa-gcm", line)
+    found = reviewed(headerfile.with_setting(header, dependency, False), "rsa2048-ecdhe-rsa-gcm", line)
     assert found.of("does not compile") and found.of("missing")[0].option == dependency
 
 
 def test_a_missing_suite_ingredient_predicts_the_servers_alert():
-    found = reviewed(golden("rsa2048-ecdhe-rsa-gcm", "3.6").with_setting("MBEDTLS_GCM_C", False),
+    found = reviewed(headerfile.with_setting(golden("rsa2048-ecdhe-rsa-gcm", "3.6"), "MBEDTLS_GCM_C", False),
                      "rsa2048-ecdhe-rsa-gcm", "3.6")
     [missing] = found.of("missing")
     assert missing.option == "MBEDTLS_GCM_C" and missing.predicted[0].startswith("-0x7780")
@@ -111,7 +110,7 @@ def test_the_36_default_header_walks_into_the_rsa_pss_defect(trees):
     [defect] = found.of("known defect")
     assert defect.option == "MBEDTLS_SSL_PROTO_TLS1_3" and found.failing
     assert defect.predicted == ("-0x6600 SSL_ILLEGAL_PARAMETER",)
-    without = readers.read_header(trees["3.6"].config_header).with_setting("MBEDTLS_SSL_PROTO_TLS1_3", False)
+    without = headerfile.with_setting(readers.read_header(trees["3.6"].config_header), "MBEDTLS_SSL_PROTO_TLS1_3", False)
     assert not reviewed(without, "rsa2048-ecdhe-rsa-gcm", "3.6").of("known defect")
     assert not reviewed(readers.read_header(trees["2.28"].config_header), "rsa2048-ecdhe-rsa-gcm",
                         "2.28").failing
@@ -133,7 +132,7 @@ def _servers(case: str, line: str, **changed):
 def test_the_rsa_pss_defect_bites_on_what_the_header_and_server_really_do(trees, header, servers, bites):
     text = readers.read_header(trees["3.6"].config_header)
     if header == "no-pss":
-        text = text.with_setting("MBEDTLS_X509_RSASSA_PSS_SUPPORT", False)
+        text = headerfile.with_setting(text, "MBEDTLS_X509_RSASSA_PSS_SUPPORT", False)
     found = review(text, needed("rsa2048-ecdhe-rsa-gcm", "3.6"), knowledge.load("3.6"), causes.load(),
                    causes.security(), causes.sizes()["3.6"],
                    servers=_servers("rsa2048-ecdhe-rsa-gcm", "3.6", **servers))
@@ -150,7 +149,7 @@ def test_a_dhe_client_key_exchange_over_the_output_buffer_is_the_dhm_defect(tree
     default = readers.read_header(trees[line].config_header)
 
     def defects(size: str):
-        header = default.with_setting("MBEDTLS_SSL_OUT_CONTENT_LEN", True, size)
+        header = headerfile.with_setting(default, "MBEDTLS_SSL_OUT_CONTENT_LEN", True, size)
         return review(header, needed("rsa2048-ecdhe-rsa-gcm", line), knowledge.load(line), causes.load(),
                       causes.security(), causes.sizes()[line], servers=dhe).of("known defect")
 
@@ -172,8 +171,7 @@ def test_cli_review(tmp_path, capsys):
     profile = str(case / "profile.toml")
     assert main(["review", str(case / "expected-2.28.h"), "--profile", profile, "--offline"]) == 0
     broken = tmp_path / "config.h"
-    broken.write_text(golden("sha1-root-rsa4096-large-chain", "2.28")
-                      .with_setting("MBEDTLS_SHA1_C", False).text)
+    broken.write_text(headerfile.with_setting(golden("sha1-root-rsa4096-large-chain", "2.28"), "MBEDTLS_SHA1_C", False).text)
     capsys.readouterr()
     assert main(["review", str(broken), "--profile", profile, "--offline"]) == 1
     out = capsys.readouterr().out

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from configgen import readers
+from configgen import headerfile
 from probe_servers import LOOPBACK, free_port, make_pki, process_server
 from test_cli_foundation import _one_line_error, configgen
 from test_golden import GOLDEN
@@ -91,7 +92,7 @@ def test_without_the_arm_toolchain_the_footprint_is_the_hosts_and_says_so(tmp_pa
 
 @pytest.mark.mbedtls
 def test_a_broken_dependency_fails_with_check_configs_error(tree, tmp_path):
-    header = readers.read_header(golden(tree.line)).with_setting("MBEDTLS_BIGNUM_C", False)
+    header = headerfile.with_setting(readers.read_header(golden(tree.line)), "MBEDTLS_BIGNUM_C", False)
     broken = tmp_path / "mbedtls_config.h"
     broken.write_text(header.text)
     result = verify(str(broken), "--mbedtls-src", str(tree.root))
@@ -257,7 +258,7 @@ def test_markdown_for_a_pull_request_says_what_the_text_says(tmp_path):
 
 @pytest.mark.mbedtls
 def test_markdown_shows_check_configs_errors(tree, tmp_path):
-    header = readers.read_header(golden(tree.line)).with_setting("MBEDTLS_BIGNUM_C", False)
+    header = headerfile.with_setting(readers.read_header(golden(tree.line)), "MBEDTLS_BIGNUM_C", False)
     broken = tmp_path / "mbedtls_config.h"
     broken.write_text(header.text)
     result = verify(str(broken), "--mbedtls-src", str(tree.root), "--format", "markdown")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TypeVar
 
 from configgen.advise.causes import Causes
@@ -23,6 +22,7 @@ from configgen.advise.explain import AdviceInputError, read_code
 from configgen.kb import releases
 from configgen.kb.errcodes import split
 from configgen.kb.model import KnowledgeBase
+from configgen.model.findings import Diagnosis, ErrorSite, Trace
 
 T = TypeVar("T")
 
@@ -79,52 +79,6 @@ STEPS = ("write client hello", "parse server hello", "parse certificate",
          "parse change cipher spec", "parse finished")
 # Longest first, so that "parse certificate request" is not read as "parse certificate".
 _STEP = re.compile(r"(=>|<= skip) (" + "|".join(sorted(STEPS, key=len, reverse=True)) + r")\b")
-
-
-@dataclass(frozen=True)
-class ErrorSite:
-    function: str
-    code: int
-
-
-@dataclass(frozen=True)
-class Trace:
-    """What a debug log shows of one handshake (fields are empty when the log does not say)."""
-
-    version: str | None  # "3.6.6", from the banner; the line is guessed from file names
-    line: str | None
-    suites: tuple[int, ...]  # offered in the ClientHello, in order
-    sni: str | None
-    extensions: tuple[str, ...]
-    groups: tuple[str, ...]
-    max_version: str | None
-    chosen_suite: int | None
-    steps: tuple[str, ...]  # handshake steps entered, in order, without repeats
-    skipped: tuple[str, ...]  # steps mbedTLS logged as skipped
-    alerts_received: tuple[tuple[int, int], ...]
-    alerts_sent: tuple[tuple[int, int], ...]
-    errors: tuple[ErrorSite, ...]  # every "X() returned N (-0x...)", in order
-    final: ErrorSite | None  # what the application reported last
-    eof: bool  # the peer closed the connection (recv returned 0)
-    notable: tuple[str, ...]  # NOTABLE messages seen
-    verify_flags: int | None
-    verify_messages: tuple[str, ...]
-    alloc_failed: int | None  # bytes of the allocation that failed
-    ca_load_failed: bool
-    certificate_seen: bool  # the server's certificate arrived (so the ServerHello did too)
-    subjects: tuple[str, ...] = ()  # of the certificates the server sent, when the log shows them
-    issuers: tuple[str, ...] = ()
-
-    @property
-    def codes(self) -> tuple[int, ...]:
-        found = [e.code for e in self.errors]
-        if self.final is not None:
-            found.append(self.final.code)
-        return tuple(dict.fromkeys(found))
-
-    @property
-    def reached(self) -> str | None:
-        return self.steps[-1] if self.steps else None
 
 
 def _code(text: str) -> int:
@@ -223,16 +177,6 @@ def read_log(text: str, flag_texts: Sequence[tuple[int, str]] = ()) -> Trace:
 def _notable() -> tuple[str, ...]:
     """NOTABLE, then the debug messages (not steps) that show a release's fact."""
     return (*NOTABLE, *(s for s in releases.log_signs() if s not in STEPS and s not in NOTABLE))
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    trace: Trace
-    cause: str  # a short id: no-common-suite, client-certificate-required, ...
-    summary: str  # what happened, in a sentence
-    fix: str
-    check: str  # the configgen command that checks the fix
-    code: int | None  # the error the application saw
 
 
 def _error_name(code: int | None, kb: KnowledgeBase | None) -> str | None:

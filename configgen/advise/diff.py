@@ -8,47 +8,13 @@ which options are), the rest in mbedTLS's header order. Pure over parsed headers
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from configgen.advise.causes import Security
-from configgen.headerfile import Define, Header
+from configgen.model.header import Define, Header
 from configgen.kb.model import KnowledgeBase
+from configgen.model.findings import Change, HeaderDiff
 
 SUITES = "MBEDTLS_SSL_CIPHERSUITES"
-
-
-@dataclass(frozen=True)
-class Change:
-    option: str
-    kind: str  # "added", "removed", "value", "reasons"
-    old: Define | None
-    new: Define | None
-    security: str | None = None  # why a reviewer should look twice, or None
-    suites_added: tuple[str, ...] = ()
-    suites_removed: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class HeaderDiff:
-    old: str
-    new: str
-    changes: tuple[Change, ...]  # security-relevant first, then header order
-    weakened_added: tuple[str, ...] = ()
-    weakened_removed: tuple[str, ...] = ()
-
-    @property
-    def options(self) -> tuple[str, ...]:
-        """The options whose #define changed (not those whose reasons alone changed)."""
-        return tuple(c.option for c in self.changes if c.kind != "reasons")
-
-    def groups(self) -> tuple[tuple[str, tuple[Change, ...]], ...]:
-        """(title, changes): security-relevant, other, reasons only; empty groups left out."""
-        defined = [c for c in self.changes if c.kind != "reasons"]
-        found = (("Security-relevant", tuple(c for c in defined if c.security)),
-                 ("Other changes", tuple(c for c in defined if not c.security)),
-                 ("Reasons changed, values unchanged",
-                  tuple(c for c in self.changes if c.kind == "reasons")))
-        return tuple((title, changes) for title, changes in found if changes)
 
 
 def _suites(define: Define | None) -> tuple[str, ...]:

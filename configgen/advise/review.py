@@ -12,14 +12,14 @@ come from `generate()`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from configgen.advise.causes import Causes, Security
-from configgen.headerfile import Header
+from configgen.model.header import Header
 from configgen.kb import releases
 from configgen.kb.model import KnowledgeBase
 from configgen.model.facts import ServerFacts
 from configgen.model.options import OptionSet
+from configgen.model.findings import Finding, KINDS, Review
 
 # Options whose value is a size or a count the inputs need at least.
 AT_LEAST = frozenset({
@@ -27,50 +27,6 @@ AT_LEAST = frozenset({
     "MBEDTLS_SSL_MAX_CONTENT_LEN", "MBEDTLS_X509_MAX_INTERMEDIATE_CA",
 })
 SUITES = "MBEDTLS_SSL_CIPHERSUITES"
-
-# Finding kinds, most urgent first; the first four fail the review.
-FAILING = ("does not compile", "known defect", "missing", "too small")
-KINDS = (*FAILING, "unmaintained", "risky", "unneeded", "different value")
-
-
-@dataclass(frozen=True)
-class Finding:
-    kind: str  # one of KINDS
-    option: str
-    detail: str  # a sentence for people
-    reasons: tuple[str, ...] = ()  # why configgen needs it ("via" lines)
-    predicted: tuple[str, ...] = ()  # "-0x262E MBEDTLS_ERR_X509_UNKNOWN_SIG_ALG + ..."
-    size: int | None = None  # bytes of code an unneeded option brings, when measured
-
-
-@dataclass(frozen=True)
-class Review:
-    where: str
-    version: str
-    findings: tuple[Finding, ...]
-
-    @property
-    def failing(self) -> bool:
-        return any(f.kind in FAILING for f in self.findings)
-
-    def of(self, kind: str) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.kind == kind)
-
-    @property
-    def unneeded_bytes(self) -> int:
-        """The measured code size of the unneeded options, summed."""
-        return sum(f.size or 0 for f in self.of("unneeded"))
-
-    def groups(self) -> tuple[tuple[str, str, tuple[Finding, ...]], ...]:
-        """(kind, count in words, findings) per kind found, most urgent first."""
-        found = []
-        for kind in KINDS:
-            group = self.of(kind)
-            if group:
-                size = self.unneeded_bytes if kind == "unneeded" else 0
-                count = f"{len(group)}" + (f", about {size / 1024:.0f} KB of code" if size else "")
-                found.append((kind, count, group))
-        return tuple(found)
 
 
 def _number(value: str | None) -> int | None:

@@ -44,10 +44,10 @@ from configgen.model.results import Verification
 
 if TYPE_CHECKING:  # types only: the inspector loads cryptography; each command loads its own work
     from configgen.model.explanations import CodeExplanation, FlagsExplanation
-    from configgen.inspection import Inspection
-    from configgen.advise.diagnose import Diagnosis
-    from configgen.advise.diff import HeaderDiff
-    from configgen.advise.review import Review
+    from configgen.model.inspection import Inspection
+    from configgen.model.findings import Diagnosis
+    from configgen.model.findings import HeaderDiff
+    from configgen.model.findings import Review
 
 VERIFY_SCHEMA = 1
 INSPECT_SCHEMA = 1

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from configgen.advise.diagnose import Diagnosis
-from configgen.advise.diff import HeaderDiff
-from configgen.advise.review import Review
+from configgen.model.findings import Diagnosis
+from configgen.model.findings import HeaderDiff
+from configgen.model.findings import Review
 from configgen.kb.model import KnowledgeBase
 from configgen.report.text import change_reasons, describe_change, log_title, trace_facts
 from configgen.model.certificates import CertFacts, FileFacts
@@ -20,7 +20,7 @@ from configgen.model.verdicts import OptionNeed, Problem, Role
 from configgen.report.text import MAX_ERRORS, merged_problems, parse_result
 
 if TYPE_CHECKING:  # loading the inspector loads cryptography, which only inspect needs
-    from configgen.inspection import Inspection
+    from configgen.model.inspection import Inspection
 
 
 def _code(text: str) -> str:

@@ -6,11 +6,12 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from configgen.model.explanations import Cause
-from configgen.advise.diagnose import Diagnosis, Trace, suite_names
-from configgen.advise.diff import Change, HeaderDiff
+from configgen.advise.diagnose import suite_names
+from configgen.model.findings import Diagnosis, Trace
+from configgen.model.findings import Change, HeaderDiff
 from configgen.model.explanations import CodeExplanation, FlagsExplanation, Part
-from configgen.advise.review import Review
-from configgen.check import Stale
+from configgen.model.findings import Review
+from configgen.model.findings import Stale
 from configgen.kb.model import KnowledgeBase
 from configgen.model.certificates import CertFacts, KeyFacts, KeyType
 from configgen.model.plain import plain
@@ -19,7 +20,7 @@ from configgen.probe.names import ALERTS, name_of
 
 if TYPE_CHECKING:  # loading these loads cryptography, which only their commands need
     from configgen.model.verdicts import FileVerdict
-    from configgen.inspection import Inspection
+    from configgen.model.inspection import Inspection
 
 
 def _hex(value: int) -> str:
