@@ -26,7 +26,7 @@ from configgen.probe import snapshot
 from configgen.model.facts import ServerFacts
 from configgen.model.inputs import Certificate, ProbedServer
 from configgen.model.profile import Override, Profile, Server
-from configgen.model.results import Proven
+from configgen.model.proof import Proven
 from configgen.prove import Mode, prove
 from configgen.render import HeaderContext, render_header
 from configgen.resolve import resolve

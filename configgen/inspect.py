@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from asn1crypto import cms as asn1cms
 from asn1crypto import core as asn1core
 from asn1crypto import keys as asn1keys
 from asn1crypto import parser as asn1parser
@@ -263,6 +262,7 @@ _PKCS7_HINT = "mbedtls_x509_crt_parse() cannot read PKCS#7 anyway: embed the cer
 def _signed_data(der: bytes) -> Any:
     """A PKCS#7 (CMS) ContentInfo's SignedData, a bare SignedData, or None for another CMS
     type; ValueError when the bytes are no PKCS#7 at all."""
+    from asn1crypto import cms as asn1cms  # PKCS#7 only: loaded when a file is one
     try:
         info = asn1cms.ContentInfo.load(der)
         kind = info["content_type"].native

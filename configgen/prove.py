@@ -23,7 +23,9 @@ from configgen import headerfile, output, sources
 from configgen.model.certificates import CertFacts
 from configgen.errors import ConfiggenError, ProbeError, SourceTreeError
 from configgen.model.profile import Profile, Server
-from configgen.model.results import Handshake, Proof, Proven, VerifyServer
+from configgen.model.results import Handshake, VerifyServer
+from configgen.model.proof import Proof
+from configgen.model.proof import Proven
 
 # What mbedtls_ssl_read returns when the server ends the connection or stays silent after
 # the test message: EOF, close_notify, a reset, the client's answer timeout (it did not like

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
-import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from configgen import output, readers
+from configgen import readers
 from configgen.errors import SourceTreeError
 
 # The mbedTLS releases configgen is tested against, and the Debian source package of each.
@@ -172,6 +168,13 @@ def fetch_debian(release: str) -> SourceTree:
     The pristine upstream tarball is used, not Debian's patched tree: Debian's patches change
     the default configuration (e.g. threading), and configgen's facts are about upstream.
     """
+    import shutil  # what only fetching needs loads when it fetches (every command reads this module)
+    import subprocess
+    import tarfile
+    import tempfile
+
+    from configgen import output
+
     debian_version = DEBIAN_PACKAGES[release]
     target = cache_dir() / "mbedtls" / f"mbedtls-{release}"
     if shutil.which("apt-get") is None:

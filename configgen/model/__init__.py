@@ -5,9 +5,10 @@
 - profile (the project profile, its board, Margin, Server.where), endpoint (host:port);
 - requirements (what derive finds), options (what resolve settles), header (a parsed C
   config header);
-- verdicts (what mbedTLS makes of a certificate, key or file), explanations (error codes,
-  verify flags and their causes), findings (review, diff, diagnosis, chain, stale output),
-  inspection (what `inspect` says), results (verify, footprint, the proof before writing);
+- verdicts (what mbedTLS makes of a certificate, key, file or chain), explanations (error
+  codes, verify flags and their causes), findings (review, diff, diagnosis, stale output),
+  inspection (what `inspect` says), results (verify, footprint), proof (the proof before
+  writing);
 - plain: the one conversion of these types to JSON-ready data.
 
 Modules here import the standard library, `configgen.errors` and each other: nothing that

@@ -1,13 +1,12 @@
 """What the advisor and the checks found: a review of a header, the differences between two
-headers, a diagnosis of a debug log, a chain's verification, a stale output (advise/,
-chain.py and check.py give them; report/ renders them)."""
+headers, a diagnosis of a debug log, a stale output (advise/ and check.py give them;
+report/ renders them)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from configgen.model.header import Define
-from configgen.model.verdicts import Problem
 
 
 # Finding kinds, most urgent first; the first four fail the review.
@@ -145,19 +144,6 @@ class Diagnosis:
     fix: str
     check: str  # the configgen command that checks the fix
     code: int | None  # the error the application saw
-
-
-@dataclass(frozen=True, slots=True)
-class ChainReport:
-    """What mbedtls_x509_crt_verify() of one line would say about a chain."""
-
-    line: str
-    verified: bool  # False: no chain certificate parses, so there is nothing to verify
-    result: int | None  # 0, -0x2700 (flags set) or -0x3000 (chain too long)
-    flags: int
-    flag_names: tuple[str, ...]
-    path: tuple[str, ...]  # labels from the leaf up to the trusted certificate
-    findings: tuple[Problem, ...]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from configgen.model.certificates import FileFacts, KeyEncryption
-from configgen.model.findings import ChainReport
+from configgen.model.verdicts import ChainReport
 from configgen.model.verdicts import CertVerdict, FileVerdict, OptionNeed, Problem, Role, Severity
 
 

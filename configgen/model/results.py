@@ -1,7 +1,6 @@
-"""What verify, footprint and the proof before writing found: a header's build steps, sizes
-and handshakes.
+"""What verify and footprint found: a header's build steps, sizes and handshakes.
 
-The modules that run compilers and servers (configgen/verify.py, footprint.py, prove.py)
+The modules that run compilers and servers (configgen/verify.py, footprint.py)
 return these; report/ renders them without loading those modules.
 """
 
@@ -81,26 +80,3 @@ class Verification:
         return all(s.ok for s in self.steps) and all(h.ok for h in self.handshakes)
 
 
-@dataclass(frozen=True)
-class Proof:
-    server: str
-    suite: str  # what the handshake negotiated
-    round_trip: bool  # False: the server did not answer the test message (protocol not known)
-
-
-@dataclass(frozen=True)
-class Proven:
-    """What the banner says of the header's verification."""
-
-    version: str | None  # of the tree it was built against; None: not verified
-    proofs: tuple[Proof, ...] = ()
-    skipped: str = ""  # why it was not verified
-
-    def banner(self) -> tuple[str, ...]:
-        if self.version is None:
-            return (f"not verified: {self.skipped}",)
-        return tuple(
-            f"{p.server}: mbedTLS {self.version}, handshake {p.suite}"
-            + (" and one round trip" if p.round_trip
-               else " (the server did not answer the test message: round trip not tried)")
-            for p in self.proofs)

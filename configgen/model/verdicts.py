@@ -1,5 +1,5 @@
-"""What mbedTLS makes of a certificate, a key or a file: verdicts per line (configgen/verdicts.py
-gives them)."""
+"""What mbedTLS makes of a certificate, a key, a file or a chain: verdicts per line
+(configgen/verdicts.py and chain.py give them)."""
 
 from __future__ import annotations
 
@@ -78,3 +78,16 @@ class Decryption:
 
     options: tuple[str, ...]
     ciphers: Mapping[str, str]  # cipher name -> the option that implements it
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    """What mbedtls_x509_crt_verify() of one line would say about a chain."""
+
+    line: str
+    verified: bool  # False: no chain certificate parses, so there is nothing to verify
+    result: int | None  # 0, -0x2700 (flags set) or -0x3000 (chain too long)
+    flags: int
+    flag_names: tuple[str, ...]
+    path: tuple[str, ...]  # labels from the leaf up to the trusted certificate
+    findings: tuple[Problem, ...]
