@@ -6,9 +6,9 @@ clientauth) -> fold (observations to facts, pure); runner runs every independent
 at once, and verdict judges each answer against what it answers. See docs/probe-snapshot.md
 for the snapshot format.
 
-May import the errors module and the knowledge base; never the commands, the wizard or the
-stages after the facts (derive, resolve, render). The names below load on first use, so
-reading a snapshot does not import the prober.
+May import the errors module, the model floor and the knowledge base; never the commands,
+the wizard or the stages after the facts (derive, resolve, render). The names below load on
+first use, so reading a snapshot does not import the prober.
 """
 
 from __future__ import annotations

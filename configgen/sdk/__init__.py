@@ -5,8 +5,8 @@ for the header (configgen/sdk/outputs.py); the facts each renderer relies on are
 here, with their sources.
 
 A front end beside the header's: may import generate, derive (its handshake working set),
-render, the knowledge base, options and profile; never the probe's transport, the wizard or
-a command.
+render, the knowledge base, the model and the profile reader; never the probe's transport,
+the wizard or a command.
 """
 
 from __future__ import annotations
