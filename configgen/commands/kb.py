@@ -12,14 +12,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from configgen import readers, sources
+from configgen import readers, resources, sources
 from configgen.arguments import add_source_option
 from configgen.errors import ConfiggenError, KnowledgeBaseError
 from configgen.kb import changes, extract
 from configgen.kb.model import LINES, data_name
 from configgen.output import current_text, write_if_changed
 
-_KB_DIR = Path(extract.__file__).parent
+_KB_DIR = resources.path("kb")
 _KB_FILE = readers.Kind("a knowledge base file", 64 * readers.MIB, KnowledgeBaseError)
 
 
