@@ -10,14 +10,22 @@ from configgen.model.findings import Diagnosis
 from configgen.model.findings import HeaderDiff
 from configgen.model.findings import Review
 from configgen.kb.model import KnowledgeBase
-from configgen.report.text import change_reasons, describe_change, log_title, trace_facts
 from configgen.model.certificates import CertFacts, FileFacts
-from configgen.model.explanations import Cause, CodeExplanation, FlagsExplanation, Part
+from configgen.model.explanations import CodeExplanation, FlagsExplanation, Part
 from configgen.model.facts import ServerFacts
 from configgen.model.plain import plain
 from configgen.model.results import Footprint, Handshake, Verification
 from configgen.model.verdicts import OptionNeed, Problem, Role
-from configgen.report.text import MAX_ERRORS, merged_problems, parse_result
+from configgen.report.text import (
+    MAX_ERRORS,
+    causes,
+    change_reasons,
+    describe_change,
+    log_title,
+    merged_problems,
+    parse_result,
+    trace_facts,
+)
 
 if TYPE_CHECKING:  # loading the inspector loads cryptography, which only inspect needs
     from configgen.model.inspection import Inspection
@@ -96,19 +104,6 @@ def _codes(names: Sequence[str]) -> str:
     return ", ".join(_code(n) for n in names)
 
 
-def _causes(found: Sequence[Cause], indent: str) -> list[str]:
-    lines = []
-    for cause in found:
-        lines.append(f"{indent}- cause: {cause.why}")
-        lines.append(f"{indent}  - fix: {cause.fix}")
-        if cause.options:
-            lines.append(f"{indent}  - options: {_codes(cause.options)}")
-        if cause.shrink:
-            lines.append(f"{indent}  - shrink: {_codes(cause.shrink)}")
-        lines.append(f"{indent}  - check: {_code(cause.check)}")
-    return lines
-
-
 def _part(part: Part) -> str:
     """A row of the parts table: part, code, name, what strerror says, header."""
     label = {"whole": "code", "high": "high", "low": "low"}[part.level]
@@ -130,7 +125,7 @@ def _explanation(found: CodeExplanation, level: int) -> list[str]:
                   "| Part | Code | Name | Meaning | Header |", "|---|---|---|---|---|"]
         lines += [_part(p) for p in reading.parts]
         if reading.causes:
-            lines += ["", *_causes(reading.causes, "")]
+            lines += ["", *causes(reading.causes, "", _code, "- ")]
     return lines
 
 
@@ -139,7 +134,7 @@ def _flags(found: FlagsExplanation, level: int) -> list[str]:
     for reading in found.flags:
         lines.append(f"- {_code(f'0x{reading.flag.bit:05X}')} {_code(reading.flag.name)}: "
                      f"{reading.flag.description}")
-        lines += _causes(reading.causes, "  ")
+        lines += causes(reading.causes, "  ", _code, "- ")
     if found.unknown_bits:
         lines.append(f"- {_code(f'0x{found.unknown_bits:X}')}: no flag of mbedTLS {found.version} has these bits")
     return lines

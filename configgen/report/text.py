@@ -37,16 +37,20 @@ def _part(part: Part) -> str:
     return f"{label} {_hex(part.value)}  not defined in this line" + (f" (it is {where})" if where else "")
 
 
-def causes(found: tuple[Cause, ...], indent: str) -> list[str]:
+def causes(found: Sequence[Cause], indent: str, code: Callable[[str], str] = str,
+           bullet: str = "") -> list[str]:
+    """Each cause, its fix, the options it names and the command that checks it. `code`
+    marks option names and commands, `bullet` starts each item (Markdown's code spans and
+    list items; text leaves them out)."""
     lines = []
     for cause in found:
-        lines.append(f"{indent}cause: {cause.why}")
-        lines.append(f"{indent}  fix: {cause.fix}")
+        lines.append(f"{indent}{bullet}cause: {cause.why}")
+        lines.append(f"{indent}  {bullet}fix: {cause.fix}")
         if cause.options:
-            lines.append(f"{indent}  options: {', '.join(cause.options)}")
+            lines.append(f"{indent}  {bullet}options: {', '.join(map(code, cause.options))}")
         if cause.shrink:
-            lines.append(f"{indent}  shrink: {', '.join(cause.shrink)}")
-        lines.append(f"{indent}  check: {cause.check}")
+            lines.append(f"{indent}  {bullet}shrink: {', '.join(map(code, cause.shrink))}")
+        lines.append(f"{indent}  {bullet}check: {code(cause.check)}")
     return lines
 
 
