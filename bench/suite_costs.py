@@ -29,7 +29,7 @@ from configgen import kb as knowledge  # noqa: E402
 from configgen import profile as profiles  # noqa: E402
 from configgen.generate import generate  # noqa: E402
 from configgen.prove import Mode  # noqa: E402
-from e2e_scenarios import CERTS  # noqa: E402
+from e2e_scenarios import CERTS, profile_toml  # noqa: E402
 from handshake import build_client  # noqa: E402
 from probe_servers import LOOPBACK, free_port, process_server  # noqa: E402
 
@@ -61,21 +61,6 @@ TLS13 = [("TLS1_3", group, "TLS_AES_128_GCM_SHA256", cert) for group in ("x25519
 TLS13_SUITES = [("TLS1_3_SUITE", "x25519", suite, EC) for suite in
                 ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256")]
 _OPENSSL_GROUP = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
-PROFILE = """board = "linux-host"
-mbedtls = "{line}"
-
-[[server]]
-host = "{host}"
-port = {port}
-sni = "localhost"
-app_record_max = 1024
-
-[trust]
-ca = ["{ca}"]
-
-[policy]
-allow_no_forward_secrecy = {static}
-"""
 
 
 def _server(kind: str, on: str, cipher: str, cert: tuple[str, str, str], work: Path, tls13: bool):
@@ -106,8 +91,8 @@ def measure(line: str, kind: str, on: str, cipher: str, cert: tuple[str, str, st
         work = Path(tmp)
         with _server(kind, on, cipher, cert, work, tls13) as port:
             profile = work / "tls.toml"
-            profile.write_text(PROFILE.format(line=line, host=LOOPBACK, port=port, ca=CERTS / cert[2],
-                                              static=str(kind == "RSA").lower()))
+            profile.write_text(profile_toml(line, port, CERTS / cert[2],
+                                            policy=f"allow_no_forward_secrecy = {str(kind == 'RSA').lower()}\n"))
             header = generate(profiles.load(profile), "mbedtls_config.h", verify=Mode.OFF).text
             client = build_client(tree, header, work / "client")
             args = ["--name", "localhost"]

@@ -75,17 +75,27 @@ class Scenario:
 
     def profile_text(self, work: Path, port: int, line: str) -> str:
         files = self.files(work)
-        board = f'"{work / "tiny.toml"}"' if self.board == "tiny" else f'"{self.board}"'
         if self.board == "tiny":
             (work / "tiny.toml").write_text(TINY_BOARD)
-        text = f'board = {board}\nmbedtls = "{line}"\n\n[[server]]\nhost = "{LOOPBACK}"\nport = {port}\nsni = "localhost"\n'
-        if self.app_record_max:
-            text += f"app_record_max = {self.app_record_max}\n"
-        text += "\n"
-        text += f'[trust]\nca = ["{files.ca}"]\n\n'
-        if files.client_cert:
-            text += f'[client]\ncert = "{files.client_cert}"\nkey = "{files.client_key}"\n\n'
-        return text + "[policy]\n" + self.policy
+        return profile_toml(line, port, files.ca, board=work / "tiny.toml" if self.board == "tiny" else self.board,
+                            app_record_max=self.app_record_max, policy=self.policy,
+                            client=(files.client_cert, files.client_key) if files.client_cert else None)
+
+
+def profile_toml(line: str, port: int, ca: object, *, board: object = "linux-host", host: str = LOOPBACK,
+                 sni: str | None = "localhost", app_record_max: int | None = SMALL_MESSAGES,
+                 client: tuple[object, object] | None = None, policy: str = "") -> str:
+    """The project profile a user would write for one server (paths as given: absolute, or
+    relative to where the profile is written)."""
+    text = f'board = "{board}"\nmbedtls = "{line}"\n\n[[server]]\nhost = "{host}"\nport = {port}\n'
+    if sni:
+        text += f'sni = "{sni}"\n'
+    if app_record_max:
+        text += f"app_record_max = {app_record_max}\n"
+    text += f'\n[trust]\nca = ["{ca}"]\n\n'
+    if client:
+        text += f'[client]\ncert = "{client[0]}"\nkey = "{client[1]}"\n\n'
+    return text + "[policy]\n" + policy
 
 
 def _committed(ca: str, cert: str | None = None, key: str | None = None) -> Callable[[Path], Files]:

@@ -11,22 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from e2e_scenarios import CERTS, openssl
+from e2e_scenarios import CERTS, openssl, profile_toml
 from probe_servers import LOOPBACK
 
-PROFILE = """board = "linux-host"
-mbedtls = "{line}"
-
-[[server]]
-host = "{host}"
-port = {port}
-sni = "localhost"
-app_record_max = 1024
-
-[trust]
-ca = ["{ca}"]
-{extra}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +26,7 @@ def server(tmp_path_factory):
 def _generate(tmp_path: Path, port: int, *args: str, line: str = "3.6", extra: str = "",
               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     profile = tmp_path / "tls.toml"
-    profile.write_text(PROFILE.format(line=line, host=LOOPBACK, port=port, ca=CERTS / "p256-root.pem",
-                                      extra=extra))
+    profile.write_text(profile_toml(line, port, CERTS / "p256-root.pem") + extra)
     return subprocess.run([sys.executable, "-m", "configgen", "generate", "--profile", str(profile), *args],
                           capture_output=True, text=True, env={**os.environ, **(env or {})},
                           stdin=subprocess.DEVNULL, timeout=600)

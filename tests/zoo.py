@@ -25,7 +25,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes, serialization
 
 import zoo_servers as zs
-from e2e_scenarios import TINY_BOARD
+from e2e_scenarios import TINY_BOARD, profile_toml
 from pki import Issued, issue
 from zoo_servers import HTTP_REQUEST, ServerFiles
 
@@ -101,18 +101,11 @@ class Case:
         """The project profile a user would write (paths relative to it, in `work`)."""
         if self.board == "tiny":
             (work / "tiny.toml").write_text(TINY_BOARD)
-        board = "tiny.toml" if self.board == "tiny" else self.board
-        text = (f'board = "{board}"\nmbedtls = "{line}"\n\n'
-                f'[[server]]\nhost = "{self.host}"\nport = {port}\n')
-        if self.sni:
-            text += f'sni = "{self.sni}"\n'
-        if self.app_record_max:
-            text += f"app_record_max = {self.app_record_max}\n"
-        text += f'\n[trust]\nca = ["{files.ca.relative_to(work)}"]\n\n'
-        if files.client_cert and files.client_key:
-            text += (f'[client]\ncert = "{files.client_cert.relative_to(work)}"\n'
-                     f'key = "{files.client_key.relative_to(work)}"\n\n')
-        return text + "[policy]\n" + self.policy
+        client = files.client_cert and files.client_key and (files.client_cert.relative_to(work),
+                                                             files.client_key.relative_to(work))
+        return profile_toml(line, port, files.ca.relative_to(work), host=self.host, sni=self.sni,
+                            board="tiny.toml" if self.board == "tiny" else self.board,
+                            app_record_max=self.app_record_max, client=client or None, policy=self.policy)
 
 
 def pem_key(private, password: str | None = None, pkcs8: bool = True) -> bytes:
