@@ -43,6 +43,7 @@ class Generated:
     proven: Proven | None = None  # what building it and handshaking with the servers showed
     notes: tuple[str, ...] = ()  # where facts came from instead (a snapshot for an unreachable server)
     servers: tuple[ServerFacts, ...] = ()  # the servers' facts, probed or replayed
+    anchors: tuple[CertFacts, ...] = ()  # the trust anchors, as parsed for the header
 
 
 def _sha(data: bytes) -> str:
@@ -110,11 +111,6 @@ def _certificates(profile: Profile, paths: tuple[Path, ...], role: str,
             raise ConfiggenError("holds no certificate", where=profile.relative(path))
         found += [Certificate(c, profile.relative(path), role) for c in facts.certificates]
     return tuple(found)
-
-
-def anchors(profile: Profile) -> tuple[CertFacts, ...]:
-    """The profile's trust anchors, parsed."""
-    return tuple(c.facts for c in _certificates(profile, profile.ca, "anchor", Reads()))
 
 
 def gather(profile: Profile, offline: bool = False,
@@ -271,4 +267,5 @@ def generate(
             proven = prove(text, profile, [a.facts for a in inputs.anchors], verify, mbedtls_src,
                            progress, target.release)
         text = render_header(options, base, replace(context, verified=proven.banner()))
-    return Generated(text, options, profile, command, context.inputs, facts, proven, inputs.notes, servers)
+    return Generated(text, options, profile, command, context.inputs, facts, proven, inputs.notes, servers,
+                     tuple(a.facts for a in inputs.anchors))

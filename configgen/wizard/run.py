@@ -27,7 +27,7 @@ from configgen import profile as profiles
 from configgen import sources
 from configgen.arguments import parse_server
 from configgen.errors import ConfiggenError
-from configgen.generate import ENV_KEY_PASSWORD, Generated, anchors, command_for, generate
+from configgen.generate import ENV_KEY_PASSWORD, Generated, command_for, generate
 from configgen.model.facts import ServerFacts
 from configgen.model.profile import Profile
 from configgen.output import current_text, write_if_changed
@@ -209,8 +209,8 @@ class Wizard:
                 result = generate(loaded, str(self.header_path), offline=True, command=command)
                 print("\nWhat the header enables, and why\n" + "\n".join(enabled_lines(result)) + "\n")
                 tree = state.answered.get("mbedtls.source")
-                proven = prove(result.text, loaded, anchors(loaded), Mode.AUTO, [tree] if tree else None,
-                               lambda what: print(f"  {what}..."))
+                proven = prove(result.text, loaded, result.anchors, Mode.AUTO, [tree] if tree else None,
+                               lambda what: print(f"  {what}..."), result.release.release)
             print("Verified before writing\n" + "\n".join(f"  {line}" for line in proven.banner()) + "\n")
             if result.options.warnings:
                 print("Warnings\n" + "\n".join(f"  {w}" for w in result.options.warnings) + "\n")
