@@ -148,7 +148,7 @@ def load_board(name_or_path: str, relative_to: Path | None = None, where: str | 
     c.done()
     if not board.mbedtls:
         raise ProfileError("must name at least one mbedTLS line", where=c.where("mbedtls"))
-    shipped = [_line(s.mbedtls) for s in board.sdk]
+    shipped = [values.line_of(s.mbedtls) for s in board.sdk]
     twice = next((line for line in shipped if shipped.count(line) > 1), None)
     if twice:
         raise ProfileError(f"names two SDK releases of mbedTLS {twice}; keep one per line",
@@ -159,8 +159,6 @@ def load_board(name_or_path: str, relative_to: Path | None = None, where: str | 
 def _esp_idf_release(value: str) -> str | None:
     known = esp_idf_releases()
     return None if value in known else f"{value!r} is not an ESP-IDF release configgen knows ({', '.join(known)})"
-def _line(release: str) -> str:
-    return ".".join(release.split(".")[:2])
 
 
 def _sdk(path: Path, index: int, table: Any, lines: tuple[str, ...]) -> Sdk:
@@ -169,7 +167,7 @@ def _sdk(path: Path, index: int, table: Any, lines: tuple[str, ...]) -> Sdk:
     def release(value: str) -> str | None:
         if not re.fullmatch(r"\d+\.\d+\.\d+", value):
             return f"{value!r} is not an mbedTLS release (write it as \"3.6.6\")"
-        if _line(value) not in lines:
+        if values.line_of(value) not in lines:
             return f"{value!r} is not of a line the board names in mbedtls ({', '.join(lines)})"
         return None
 

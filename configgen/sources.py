@@ -15,6 +15,7 @@ from pathlib import Path
 
 from configgen import readers
 from configgen.errors import SourceTreeError
+from configgen.values import line_of
 
 # The mbedTLS releases configgen is tested against, and the Debian source package of each.
 DEBIAN_PACKAGES: dict[str, str] = {
@@ -80,11 +81,6 @@ def detect_version(root: Path) -> str:
         where=str(root),
         hint="point at the directory that holds include/, library/ and scripts/",
     )
-
-
-def line_of(version: str) -> str:
-    """The line of a release ("3.6.7" -> "3.6"); a line is its own line."""
-    return ".".join(version.split(".")[:2])
 
 
 def unsupported(version: str) -> str | None:

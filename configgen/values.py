@@ -117,3 +117,8 @@ def date_problem(text: str) -> str | None:
     except ValueError:
         return f"{echo(text)!r} is not a date (use YYYY-MM-DD)"
     return None
+
+
+def line_of(release: str) -> str:
+    """The mbedTLS line of a release ("3.6.7" -> "3.6"); a line is its own line."""
+    return ".".join(release.split(".")[:2])

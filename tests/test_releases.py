@@ -21,6 +21,7 @@ from configgen.errors import KnowledgeBaseError, ResolveConflict
 from configgen.generate import generate
 from configgen.kb import changes, releases
 from configgen import kb as knowledge
+from configgen.values import line_of
 
 GOLDEN = Path(__file__).parent / "golden"
 CERTS = Path(__file__).parent / "data" / "certs"
@@ -145,7 +146,7 @@ def test_generate_says_228_is_unmaintained_in_one_stderr_line(tmp_path, capsys):
 def test_explain_per_release():
     known = causes.load()
     whys = lambda code, release: [c.why for c in explain_code(  # noqa: E731
-        code, [KB[releases.line_of(release)]], known, release=releases.facts_for(release)).readings[0].causes]
+        code, [KB[line_of(release)]], known, release=releases.facts_for(release)).readings[0].causes]
     assert any("10668" in why for why in whys(-0x6600, "3.6.6"))
     assert not any("10668" in why for why in whys(-0x6600, "3.6.7"))
     assert any("3.6.2 cannot reassemble" in why for why in whys(-0x7080, "3.6.2"))

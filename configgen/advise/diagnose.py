@@ -23,6 +23,7 @@ from configgen.kb import releases
 from configgen.kb.errcodes import split
 from configgen.kb.model import KnowledgeBase
 from configgen.model.findings import Diagnosis, ErrorSite, Trace
+from configgen.values import line_of
 
 T = TypeVar("T")
 
@@ -100,7 +101,7 @@ def normalize(text: str) -> str:
 
 def _line_of(text: str, version: str | None) -> str | None:
     if version:
-        return ".".join(version.split(".")[:2])
+        return line_of(version)
     if re.search(r"ssl_tls1[23]_|ssl_client\.c|client state: MBEDTLS_SSL_|PSA-based", text):
         return "3.6"
     if re.search(r"ssl_cli\.c|client state: \d", text):
@@ -237,7 +238,7 @@ def diagnose(trace: Trace, kbs: Sequence[KnowledgeBase], causes: Causes,
     device's release (default: the log's banner, else the line's knowledge-base release)."""
     kb = next((k for k in kbs if k.line == trace.line), kbs[0] if kbs else None)
     if release is None and kb is not None:
-        banner = trace.version if trace.version and releases.line_of(trace.version) == kb.line else None
+        banner = trace.version if trace.version and line_of(trace.version) == kb.line else None
         release = releases.facts_for(banner or kb.version)
     code = trace.final.code if trace.final else (trace.errors[-1].code if trace.errors else None)
     codes = trace.codes

@@ -11,10 +11,10 @@ from configgen.advise import causes
 from configgen.advise.diagnose import diagnose, read_log
 from configgen.advise.explain import AdviceInputError
 from configgen.arguments import add_release_option, add_report_format
-from configgen.kb import releases
 from configgen.kb.model import LINES
 from configgen.report import json, markdown, text
 from configgen.report.emit import emit
+from configgen.values import line_of
 
 LOG = readers.Kind("a debug log", 16 * readers.MIB, AdviceInputError)
 
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if args.mbedtls:
         trace = replace(trace, line=args.mbedtls)
     if args.release:
-        trace = replace(trace, line=releases.line_of(args.release.release))
+        trace = replace(trace, line=line_of(args.release.release))
     found = diagnose(trace, every, causes.load(), args.release)
     emit(args.format, text=lambda: text.diagnosis(found, every), json=lambda: json.diagnosis(found),
          markdown=lambda: markdown.diagnosis(found, every))

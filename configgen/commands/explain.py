@@ -15,10 +15,10 @@ from configgen.advise.explain import (
     parse_flags,
 )
 from configgen.arguments import add_release_option, add_report_format
-from configgen.kb import releases
 from configgen.kb.model import LINES
 from configgen.report import json, markdown, text
 from configgen.report.emit import emit
+from configgen.values import line_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         raise AdviceInputError(
             "nothing to explain: give an error code (e.g. -0x2700) or --flags 0x08")
     every = [knowledge.load(line) for line in LINES]
-    line = releases.line_of(args.release.release) if args.release else args.mbedtls
+    line = line_of(args.release.release) if args.release else args.mbedtls
     if args.release and args.mbedtls not in (None, line):
         raise AdviceInputError(f"--release {args.release.release} is of mbedTLS {line}, not {args.mbedtls}")
     chosen = [kb for kb in every if line in (None, kb.line)]

@@ -213,10 +213,6 @@ def version_in(holds: str, release: str) -> bool:
     return Version(release) in SpecifierSet(holds)
 
 
-def line_of(release: str) -> str:
-    return ".".join(release.split(".")[:2])
-
-
 def parse(text: str) -> Releases:
     """The facts of releases.toml; KnowledgeBaseError naming the entry for a bad one."""
     try:
@@ -279,7 +275,7 @@ def facts_for(release: str, known: Releases | None = None) -> ReleaseFacts:
         release,
         tuple(f for f in known.facts if f.holds_for(release)),
         tuple(f for f in known.facts if f.kind == "capability" and not f.holds_for(release)),
-        next((s for s in known.lines if s.line == line_of(release)), None),
+        next((s for s in known.lines if s.line == values.line_of(release)), None),
     )
 
 
@@ -323,7 +319,7 @@ def target(line: str, tested: str, board: str, sdks: Sequence[Sdk],
     if tree_version:
         return TargetRelease(tree_version, "read from the tree given with --mbedtls-src")
     for sdk in sdks:
-        if line_of(sdk.mbedtls) == line:
+        if values.line_of(sdk.mbedtls) == line:
             return TargetRelease(sdk.mbedtls, f"board {board}: {sdk.name} {sdk.version} ships it "
                                        f"(source: {sdk.source})")
     return TargetRelease(tested, f"the tested release of mbedTLS {line} (board {board} names no {line} "

@@ -26,6 +26,7 @@ from configgen.report.text import (
     parse_result,
     trace_facts,
 )
+from configgen.values import line_of
 
 if TYPE_CHECKING:  # loading the inspector loads cryptography, which only inspect needs
     from configgen.model.inspection import Inspection
@@ -181,7 +182,7 @@ def _handshake(shake: Handshake) -> str:
 def verification(found: Verification) -> str:
     """verify's result: the build steps, the footprint, each handshake and, for one that
     failed, its error and verify flags decoded."""
-    line = ".".join(found.version.split(".")[:2])
+    line = line_of(found.version)
     failed = [s.name for s in found.steps if not s.ok] + [
         f"handshake with {_code(h.server)}" for h in found.handshakes if not h.ok]
     lines = [_heading(3, f"Verification of {_code(found.header)}"), "",

@@ -17,6 +17,7 @@ from configgen.model.certificates import CertFacts, KeyFacts, KeyType
 from configgen.model.plain import plain
 from configgen.model.results import Footprint, Handshake, Verification
 from configgen.probe.names import ALERTS, name_of
+from configgen.values import line_of
 
 if TYPE_CHECKING:  # loading these loads cryptography, which only their commands need
     from configgen.model.verdicts import FileVerdict
@@ -233,7 +234,7 @@ def _heap(shake: Handshake) -> list[str]:
 
 
 def verification(found: Verification) -> list[str]:
-    line = ".".join(found.version.split(".")[:2])
+    line = line_of(found.version)
     lines = [f"{found.header}: mbedTLS {found.version} (line {line} {found.line_from}), {found.tree}"]
     size = [f"  size  {_size(found.footprint) if found.footprint else found.footprint_note}"]
     if found.footprint and found.footprint_note:
