@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import argparse
 
+from typing import TYPE_CHECKING
+
 from configgen import sources, values
-from configgen.kb import releases
+
+if TYPE_CHECKING:
+    from configgen.kb import releases
 
 DEFAULT_PORT = 443
 
@@ -39,6 +43,8 @@ def add_release_option(parser: argparse.ArgumentParser) -> None:
 
 def release_type(value: str) -> releases.ReleaseFacts:
     """--release's value, checked: a release of a line configgen knows."""
+    from configgen.kb import releases  # the release facts load when a --release is given
+
     if not releases.is_release(value):
         raise argparse.ArgumentTypeError(f"{value!r} is not a release (write it as 3.6.2)")
     problem = sources.unsupported(value)

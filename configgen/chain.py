@@ -29,10 +29,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from configgen.model.certificates import CertFacts, KeyType
 from configgen.errors import KnowledgeBaseError
-from configgen.model.verdicts import Problem, Role, Severity
+from configgen.model.verdicts import ChainReport, Problem, Role, Severity
 from configgen.verdicts import article, certificate_verdict
 from configgen.kb.model import KnowledgeBase
-from configgen.model.verdicts import ChainReport
 
 # Bits of include/mbedtls/x509.h (looked up by name in the KB's verify flags).
 _EXPIRED = "MBEDTLS_X509_BADCERT_EXPIRED"

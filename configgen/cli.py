@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 from configgen import __version__
 from configgen.errors import ConfiggenError
-from configgen.values import echo
 
 MESSAGE_MAX = 300  # characters of a message, a where or a hint
 
@@ -81,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def one_line(error: ConfiggenError) -> str:
     """The error as one line (plus its hint line), however much input its message quotes."""
+    from configgen.values import echo  # only an error needs it: --version stays light
+
     text = echo(error.message, MESSAGE_MAX)
     if error.where:
         text = f"{echo(error.where, MESSAGE_MAX)}: {text}"

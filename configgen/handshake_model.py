@@ -4,8 +4,8 @@ From the probe's facts, the suite and version chosen, the certificates involved 
 device's own credentials: every handshake message the device sends (with its size: the output
 buffer must hold the largest), and every signature it must verify or make, with the scheme,
 hash and curve each needs. derive reads buffer sizes and signature options off this model
-instead of keeping separate rules; `configgen/data/signatures.toml` says what each scheme needs
-on each line.
+instead of keeping separate rules; the `verify_*`/`sign_*` features of `configgen/data/features.toml`
+say what each scheme needs on each line.
 
 Sizes follow the wire formats (RFC 5246 section 7.4, RFC 8446 section 4, RFC 8422 section 5);
 each message counts its 4-byte handshake header, as mbedTLS holds it in its output buffer.

@@ -4,7 +4,6 @@ snapshot (JSON: docs/probe-snapshot.md) on stdout or in a file."""
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from configgen.errors import ConfiggenError
 from configgen.probe import Timeouts, probe, snapshot
 from configgen.probe.plan import target_for
 from configgen.report import markdown, server
+from configgen.report.emit import emit
 from configgen.report.progress import ProgressLine
 
 
@@ -55,10 +55,6 @@ def run(args: argparse.Namespace) -> int:
                       progress=progress.probing(target.where))
     if args.output and args.output != "-":
         snapshot.save(facts, Path(args.output))
-    if args.format == "json" or args.output == "-":
-        sys.stdout.write(snapshot.dumps(facts))
-    elif args.format == "markdown":
-        sys.stdout.write(markdown.server_facts(facts))
-    else:
-        print("\n".join(server.render(facts)))
+    emit("json" if args.output == "-" else args.format, text=lambda: server.render(facts),
+         json=lambda: snapshot.dumps(facts), markdown=lambda: markdown.server_facts(facts))
     return 0

@@ -23,9 +23,6 @@ from configgen.derive.sizes import buffer_sizes
 from configgen.derive.suites import options_so_far, pick_suites, safe_want, weakening
 
 
-_TLS13_ONLY = "1.3"
-
-
 def derive(inputs: Inputs, kb: KnowledgeBase) -> Requirements:
     """The requirements of a project on one mbedTLS line."""
     profile = inputs.profile

@@ -39,6 +39,16 @@ class Footprint:
     def total(self) -> int:
         return self.text + self.data + self.bss
 
+    @property
+    def flash(self) -> int:
+        """What a linked program takes in flash: code and initialised data."""
+        return self.text + self.data
+
+    @property
+    def ram(self) -> int:
+        """What it takes in static RAM: initialised and zeroed data."""
+        return self.data + self.bss
+
 
 @dataclass(frozen=True)
 class Step:

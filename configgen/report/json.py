@@ -25,7 +25,7 @@ docs/probe-snapshot.md, which configgen/probe/snapshot.py writes). The shapes:
 - review: {"schema": 1, "failing": whether the findings fail the review (exit 1), "where": the
   header, "version": the release reviewed for,
   "findings": [{"kind", "option", "detail", "reasons", "predicted", "size"}]}
-  (kinds most urgent first: configgen/advise/review.py KINDS)
+  (kinds most urgent first: configgen/model/findings.py KINDS)
 - diff: {"schema": 1, "old", "new" (the headers), "options": [names whose #define changed],
   "changes": [{"option", "kind": added|removed|value|reasons, "old", "new", "security",
   "suites_added", "suites_removed"}], "weakened_added", "weakened_removed"}; "old" and "new"

@@ -160,7 +160,7 @@ def _footprint(found: Verification) -> list[str]:
         lines += [_sentence(found.footprint_note), ""]
     if found.firmware is not None:
         linked = found.firmware
-        flash, ram = linked.text + linked.data, linked.data + linked.bss
+        flash, ram = linked.flash, linked.ram
         lines += [f"A device client doing one handshake and one round trip "
                   f"({_code('configgen/data/footprint_client.c')}): flash **{flash / 1024:.1f} KiB** "
                   f"(text+data), static RAM **{ram / 1024:.1f} KiB** (data+bss).", ""]

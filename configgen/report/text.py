@@ -220,7 +220,7 @@ def _firmware(found: Verification) -> list[str]:
     if found.firmware is None:
         return [f"        {found.firmware_note}"] if found.firmware_note else []
     linked = found.firmware
-    flash, ram = linked.text + linked.data, linked.data + linked.bss
+    flash, ram = linked.flash, linked.ram
     return [f"  size  {_size(linked)}",
             f"        = flash {flash / 1024:.1f} KiB (text+data), static RAM {ram / 1024:.1f} KiB (data+bss) "
             "for a device client doing one handshake and one round trip (configgen/data/footprint_client.c)"]

@@ -92,10 +92,10 @@ def _client_findings(loaded: Profile, cert_path: Path, key_path: Path,
     label = loaded.relative(key_path)
     keys = read_facts(key_path, password, label).keys
     found = _from_problems(cert.label,
-                           verdicts.certificate_verdict(cert, base, Role.ANCHOR).problems)
+                           verdicts.certificate_verdict(cert, base, Role.OWN).problems)
     for key in keys:
         found += _from_problems(label, verdicts.key_verdict(key, base)[1])
-        if key.public_key.fingerprint != cert.public_key.fingerprint:
+        if not verdicts.matches(cert, key):
             found.append(Finding("warning", label, "this key does not belong to the client certificate"))
         else:
             found.append(Finding("ok", label, f"{key.public_key.describe()} key of the client certificate"))
