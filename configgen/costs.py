@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
 from configgen import resources
+from configgen.advise import causes
 
 # Differences smaller than these are ties, and the next criterion decides: 1 % of a
 # handshake's instructions, or a few hundred bytes, do not decide a device's suite.
@@ -30,8 +31,7 @@ def _data(name: str) -> Mapping[str, Any]:
 
 
 def _sizes(line: str) -> Mapping[str, int]:
-    sizes: Mapping[str, int] = _data("advise/sizes.toml").get(line, {})
-    return sizes
+    return causes.sizes().get(line, {})  # the advisor's table of measured module sizes
 
 
 def removed_next(key_exchange: str) -> bool:

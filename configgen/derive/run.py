@@ -221,7 +221,7 @@ def _signatures(name: str, handshakes: Sequence[handshake_model.Handshake]) -> l
 
 
 def _versions(server: Server, facts: ServerFacts, kb: KnowledgeBase, policy: Policy) -> list[str]:
-    line_can = ("1.2", "1.3") if kb.line == "3.6" else ("1.2",)
+    line_can = ("1.2", "1.3") if any(s.min_tls == "1.3" for s in kb.suites) else ("1.2",)  # 2.28 has no TLS 1.3 suites
     possible = [v for v in ("1.2", "1.3") if v in facts.versions and v in policy.tls and v in line_can]
     if not possible:
         offered = ", ".join(facts.versions) or "no version configgen could negotiate"

@@ -270,7 +270,16 @@ def load() -> Releases:
 
 def facts_for(release: str, known: Releases | None = None) -> ReleaseFacts:
     """The facts that bear on a release ("3.6.2")."""
-    known = known or load()
+    return _facts_for(release) if known is None else _judged(release, known)
+
+
+@lru_cache(maxsize=None)
+def _facts_for(release: str) -> ReleaseFacts:
+    """facts_for() of the shipped releases.toml: derive, explain and review ask it often."""
+    return _judged(release, load())
+
+
+def _judged(release: str, known: Releases) -> ReleaseFacts:
     return ReleaseFacts(
         release,
         tuple(f for f in known.facts if f.holds_for(release)),
