@@ -101,8 +101,8 @@ def _critical_extensions(cert: Certificate, kb: KnowledgeBase, policy: Policy, n
     needs = [n for n in verdict.needs if n.weakens and n.option == kb.x509.get("critical_extension_option")]
     if needs:
         return [requirement(Need.FEATURE, "critical_extensions", f"{where}: {problem.message}",
-                     weakens="unsupported critical extensions are skipped, in the server's chain "
-                     "too: allowed by [policy].allow_unsupported_critical_extensions = true")]
+                            weakens="unsupported critical extensions are skipped, in the server's chain "
+                            "too: allowed by [policy].allow_unsupported_critical_extensions = true")]
     notes.append(f"{where}: parse it with {kb.x509.get('extension_callback')}() and the callback "
                  f"'configgen inspect {where} --mbedtls {kb.line}' prints ({problem.message})")
     return []

@@ -42,7 +42,7 @@ def extension_needs(server: Server, facts: ServerFacts, kb: KnowledgeBase, versi
         found.append(requirement(Need.FEATURE, "sni", f"{name}: {why}"))
     if server.alpn:
         found.append(requirement(Need.FEATURE, "alpn", f"{name}: ALPN {', '.join(server.alpn)}"
-                          + (f" (the server chose {ext.alpn})" if ext.alpn else "")))
+                                 + (f" (the server chose {ext.alpn})" if ext.alpn else "")))
     cbc = any("cbc" in suite.flags for s in suites if (suite := kb.suite(s)) is not None)
     if cbc and ext.encrypt_then_mac and "encrypt_then_mac" not in blamed:
         found.append(requirement(Need.FEATURE, "etm", f"{name}: supports encrypt-then-MAC for its CBC suite"))

@@ -68,9 +68,9 @@ def _ecc_memory(items: Sequence[Requirement], policy: Policy) -> list[Requiremen
     via = "[policy].margin = \"minimal\": ECC working memory kept small, as configs/config-suite-b.h"
     return [
         requirement(Need.OPTION, ("MBEDTLS_ECP_WINDOW_SIZE", "2"), via,
-             derivation="2: smaller precomputed tables (mbedTLS default 4), slower point multiplication"),
+                    derivation="2: smaller precomputed tables (mbedTLS default 4), slower point multiplication"),
         requirement(Need.OPTION, ("MBEDTLS_ECP_FIXED_POINT_OPTIM", "0"), via,
-             derivation="0: no fixed-point speed-up tables"),
+                    derivation="0: no fixed-point speed-up tables"),
     ]
 
 
@@ -111,18 +111,19 @@ def _server(
     base = options_so_far(kb, [*items, *known])
     for version in versions:
         items.append(requirement(Need.FEATURE, f"tls{version.replace('.', '_')}",
-                          f"{name}: accepts TLS {', '.join(facts.versions)}; TLS {version} chosen"
-                          + ("" if len(versions) == 1 else " (balanced: both)")))
+                                 f"{name}: accepts TLS {', '.join(facts.versions)}; TLS {version} chosen"
+                                 + ("" if len(versions) == 1 else " (balanced: both)")))
     client_auth = _client_auth(server, facts, inputs, notes)
     handshakes: list[handshake_model.Handshake] = []
-    for version in versions:
+    for index, version in enumerate(versions):
+        if index:  # what the suites chosen for the version before need
+            base = options_so_far(kb, [*items, *known])
         picked, groups = pick_suites(name, facts, kb, policy, inputs.profile.board, version, base,
-                               sent[0] if sent else None)
+                                     sent[0] if sent else None)
         for suite, why in picked:
             items.append(requirement(Need.SUITE, suite.id, f"{name}: {why}", weakens=weakening(suite)))
             chosen_suites.append(suite.id)
         items += groups
-        base = options_so_far(kb, [*items, *known])
         chosen_group = next((str(g.value) for g in groups if g.need is Need.GROUP), None)
         handshakes += [_handshake(version, suite, chosen_group, facts, sent, inputs, kb, client_auth)
                        for suite, _ in picked]
@@ -184,7 +185,7 @@ def _device_key(inputs: Inputs, kb: KnowledgeBase) -> list[Requirement]:
             found.append(requirement(Need.MPI_BYTES, int(need.value), need.reason))
         elif need.value is None:
             found.append(requirement(Need.OPTION, (need.option, None), need.reason,
-                              weakens=need.reason if need.weakens else None))
+                                     weakens=need.reason if need.weakens else None))
     return found
 
 

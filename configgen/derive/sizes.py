@@ -78,7 +78,7 @@ def buffer_sizes(server: Server, facts: ServerFacts, inputs: Inputs, kb: Knowled
         if fitting:
             mfl = min(fitting)
             found.append(requirement(Need.FEATURE, "max_fragment_length",
-                              f"{name}: honours max_fragment_length {mfl}; board {board.name} has {board.heap_kib} KiB of heap"))
+                                     f"{name}: honours max_fragment_length {mfl}; board {board.name} has {board.heap_kib} KiB of heap"))
             notes.append(f"{name}: call mbedtls_ssl_conf_max_frag_len(&conf, MBEDTLS_SSL_MAX_FRAG_LEN_{mfl}) "
                          "before mbedtls_ssl_setup(), or the server sends 16 KiB records")
             app, app_how = mfl, f"max_fragment_length {mfl}"
@@ -89,9 +89,9 @@ def buffer_sizes(server: Server, facts: ServerFacts, inputs: Inputs, kb: Knowled
     if warning:
         warnings.append(warning)
     found.append(requirement(Need.IN_CONTENT, size, f"{name}: {how}; {app_how}",
-                      derivation=f"max({handshake:,}, {app:,}) bytes, margin \"{margin.value}\""))
+                             derivation=f"max({handshake:,}, {app:,}) bytes, margin \"{margin.value}\""))
     found.append(requirement(Need.OUT_CONTENT, out, f"{name}: the device's own handshake messages",
-                      derivation=f"{out:,} bytes: {out_how}"))
+                             derivation=f"{out:,} bytes: {out_how}"))
     return found
 
 

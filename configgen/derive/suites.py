@@ -190,6 +190,6 @@ def _dhe(name: str, facts: ServerFacts, picked: Sequence[tuple[Suite, str]]) -> 
     for fact in facts.key_exchanges:
         if fact.dh_prime_bits and any(s.key_exchange == fact.key_exchange for s, _ in picked):
             found.append(requirement(Need.MPI_BYTES, (fact.dh_prime_bits + 7) // 8,
-                              f"{name}: DHE prime of {fact.dh_prime_bits} bits",
-                              derivation=f"DHE-{fact.dh_prime_bits}: {fact.dh_prime_bits} bits = {(fact.dh_prime_bits + 7) // 8} bytes"))
+                                     f"{name}: DHE prime of {fact.dh_prime_bits} bits",
+                                     derivation=f"DHE-{fact.dh_prime_bits}: {fact.dh_prime_bits} bits = {(fact.dh_prime_bits + 7) // 8} bytes"))
     return found
