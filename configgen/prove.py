@@ -30,7 +30,8 @@ from configgen.model.proof import Proven
 # What mbedtls_ssl_read returns when the server ends the connection or stays silent after
 # the test message: EOF, close_notify, a reset, the client's answer timeout (it did not like
 # or did not understand the message: the handshake itself completed).
-_UNANSWERED = (-0x7280, -0x7880, -0x0050, -0x6800)
+_UNANSWERED = frozenset({"MBEDTLS_ERR_SSL_CONN_EOF", "MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY",
+                         "MBEDTLS_ERR_NET_CONN_RESET", "MBEDTLS_ERR_SSL_TIMEOUT"})  # as the knowledge base names them
 _ANSWER_TIMEOUT = ("--answer-timeout", "5")  # seconds
 _MQTT_PORTS = (8883,)
 _HTTP_PORTS = (443, 8443)
@@ -125,10 +126,10 @@ def prove(text: str, profile: Profile, anchors: Sequence[CertFacts], mode: Mode,
 def _proof(shaken: Handshake, version: str) -> Proof:
     if shaken.ok:
         return Proof(shaken.server, shaken.result.removeprefix("ok: "), True)
-    code = shaken.code.code if shaken.code is not None else None
-    if shaken.result.endswith("in mbedtls_ssl_read") and code in _UNANSWERED and shaken.suite:
-        return Proof(shaken.server, shaken.suite, False)
     reading = shaken.code.readings[0] if shaken.code is not None and shaken.code.readings else None
+    names = {p.error.name for p in reading.parts if p.error is not None} if reading is not None else set()
+    if shaken.result.endswith("in mbedtls_ssl_read") and names & _UNANSWERED and shaken.suite:
+        return Proof(shaken.server, shaken.suite, False)
     why = f" ({reading.strerror})" if reading is not None else ""
     if shaken.flags is not None:
         why += f"; verify flags 0x{shaken.flags.value:08X}: {shaken.flags.info.strip()}"

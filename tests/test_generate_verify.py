@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from e2e_scenarios import CERTS, openssl, profile_toml
-from probe_servers import LOOPBACK
+from probe_servers import LOOPBACK, free_port, process_server
 
 
 
@@ -75,3 +75,17 @@ def test_without_sources_it_says_so_and_marks_the_header(server, tmp_path):
     off = _generate(tmp_path, server, "-o", str(tmp_path / "off.h"), "--no-verify", env=env)
     assert off.returncode == 0 and "unverified" not in off.stderr
     assert "Verified" not in (tmp_path / "off.h").read_text()
+
+
+@pytest.mark.mbedtls
+def test_a_server_that_does_not_answer_the_test_message_still_proves_the_handshake(tmp_path):
+    """A server that completes the handshake but never answers what the client sends (here
+    `openssl s_server` without -rev, which only prints it): the banner says the handshake
+    and that the round trip was not tried, and the header is written."""
+    port = free_port()
+    argv = ["openssl", "s_server", "-accept", f"{LOOPBACK}:{port}", "-quiet", "-tls1_2",
+            "-cert", "p256-server.pem", "-key", "p256-server.key"]
+    with process_server(argv, port, cwd=CERTS):
+        result = _generate(tmp_path, port, "-o", str(tmp_path / "h.h"))
+    assert result.returncode == 0, result.stderr
+    assert "the server did not answer the test message: round trip not tried" in (tmp_path / "h.h").read_text()
