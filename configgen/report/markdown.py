@@ -19,6 +19,7 @@ from configgen.model.verdicts import OptionNeed, Problem, Role
 from configgen.report.text import (
     MAX_ERRORS,
     causes,
+    chain_verdict,
     change_reasons,
     describe_change,
     log_title,
@@ -291,10 +292,7 @@ def _chains(found: Inspection) -> list[str]:
     lines = [_heading(4, f"Chain (host {_code(found.host) if found.host else 'not checked'})"), "",
              "| mbedTLS | Verdict | Path |", "|---|---|---|"]
     for line, chain in chains:
-        verdict = ("nothing to verify: no certificate of the chain parses" if not chain.verified
-                   else "verifies" if chain.flags == 0
-                   else f"fails: flags {_code(f'0x{chain.flags:08x}')} {_codes(chain.flag_names)}")
-        lines.append(f"| {line} | {verdict} | {_cell(' → '.join(_code(p) for p in chain.path))} |")
+        lines.append(f"| {line} | {chain_verdict(chain, _code, ', ')} | {_cell(' → '.join(_code(p) for p in chain.path))} |")
     return lines + [""]
 
 

@@ -20,7 +20,7 @@ from configgen.probe.names import ALERTS, name_of
 from configgen.values import line_of
 
 if TYPE_CHECKING:  # loading these loads cryptography, which only their commands need
-    from configgen.model.verdicts import FileVerdict
+    from configgen.model.verdicts import ChainReport, FileVerdict
     from configgen.model.inspection import Inspection
 
 
@@ -300,19 +300,24 @@ def _problems(found: Inspection) -> list[str]:
     return lines
 
 
+def chain_verdict(chain: ChainReport, code: Callable[[str], str] = str, join: str = " ") -> str:
+    """What mbedtls_x509_crt_verify() says of a chain, in words (`code` marks the flags)."""
+    if not chain.verified:
+        return "nothing to verify: no certificate of the chain parses"
+    if chain.flags == 0:
+        return "verifies"
+    return f"fails: flags {code(f'0x{chain.flags:08x}')} {join.join(map(code, chain.flag_names))}"
+
+
 def _chains(found: Inspection) -> list[str]:
     reports = [(line.line, line.chain) for line in found.lines if line.chain is not None]
     if not reports:
         return []
     lines = ["", f"Chain (host {found.host or 'not checked'}, at {plain(found.at)})"]
     for line, chain in reports:
-        if not chain.verified:
-            lines.append(f"  mbedTLS {line}: nothing to verify: no certificate of the chain parses")
-            continue
-        verdict = ("verifies" if chain.flags == 0
-                   else f"fails: flags 0x{chain.flags:08x} {' '.join(chain.flag_names)}")
-        lines.append(f"  mbedTLS {line}: {verdict}")
-        lines.append(f"    path: {' -> '.join(chain.path)}")
+        lines.append(f"  mbedTLS {line}: {chain_verdict(chain)}")
+        if chain.verified:
+            lines.append(f"    path: {' -> '.join(chain.path)}")
     return lines
 
 
