@@ -210,8 +210,7 @@ def _load_certificate(der: bytes) -> _Loaded:
     try:
         return der, x509.load_der_x509_certificate(der)
     except _DECODE_ERRORS:
-        _Tbs.read(der)
-        _lenient_core(der)
+        _lenient_core(der, _Tbs.read(der))
         return der, None
 
 
@@ -467,7 +466,7 @@ _ASN1_KEYS = {"rsa": KeyType.RSA, "rsassa_pss": KeyType.RSA, "ec": KeyType.EC, "
               "ed448": KeyType.ED448, "dsa": KeyType.DSA}
 
 
-def _lenient_core(der: bytes) -> _Core:
+def _lenient_core(der: bytes, names: _Tbs) -> _Core:
     """The same facts from asn1crypto, for a certificate cryptography refuses (x509.c reads
     names, serials and keys as bytes; cryptography checks them)."""
     try:
@@ -486,7 +485,6 @@ def _lenient_core(der: bytes) -> _Core:
         signature = SignatureFacts(oid, x509.ObjectIdentifier(oid)._name,
                                    _HASH_NAMES.get(digest, digest.upper()) if digest else None, scheme)
         validity = tbs["validity"]
-        names = _Tbs.read(der)
         return _Core(names.subject, names.issuer, names.common_name, format(tbs["serial_number"].native, "x"),
                      validity["not_before"].native.astimezone(dt.timezone.utc),
                      validity["not_after"].native.astimezone(dt.timezone.utc), public_key, signature)
@@ -498,7 +496,7 @@ def _cert_facts(der: bytes, cert: x509.Certificate | None, where: str, index: in
     label = f"certificate {index + 1}"
     try:
         tbs = _Tbs.read(der)
-        core = _crypto_core(cert, der, tbs) if cert is not None else _lenient_core(der)
+        core = _crypto_core(cert, der, tbs) if cert is not None else _lenient_core(der, tbs)
         facts = CertFacts(
             source=where,
             index=index,
